@@ -1,0 +1,126 @@
+"""Reading spec files: YAML/JSON parsing, ``--set`` overrides, and pydantic errors turned into one line.
+
+Shared by every loader (arch, model, mapping, sweep space) so that all bad input reads the same way:
+``<file>: <field.path>: <what is wrong> (allowed: ...)``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, TypeVar
+
+import pydantic
+import yaml
+
+from hwsim.errors import SpecError
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def read_mapping(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML or JSON file whose top level is a mapping."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except FileNotFoundError:
+        raise SpecError(str(p), "", "file not found") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as e:
+        raise SpecError(str(p), "", f"cannot read file ({e.__class__.__name__})") from None
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise SpecError(str(p), "", f"malformed {'JSON' if p.suffix == '.json' else 'YAML'}: {where}{problem}") from None
+    if not isinstance(data, dict):
+        raise SpecError(str(p), "", f"top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str], file: str) -> dict[str, Any]:
+    """Apply ``a.b.c=value`` overrides (value parsed as YAML) to a nested mapping; returns a new dict.
+
+    >>> apply_overrides({"units": {"mxu": {"rows": 128}}}, ["units.mxu.rows=64"], "x.yaml")
+    {'units': {'mxu': {'rows': 64}}}
+    """
+    out = json.loads(json.dumps(data, default=str)) if data else {}
+    for item in overrides:
+        if "=" not in item:
+            raise SpecError(file, item, "override must look like path.to.field=value")
+        path, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        set_path(out, path.strip(), value, file)
+    return out
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any, file: str) -> None:
+    """Set ``data[a][b][c] = value`` for ``dotted == "a.b.c"``; list items by index (``memories.0.capacity``)."""
+    keys = dotted.split(".")
+    node: Any = data
+    for i, key in enumerate(keys[:-1]):
+        node = _child(node, key, ".".join(keys[: i + 1]), file, create=True)
+    last = keys[-1]
+    if isinstance(node, list):
+        node[_index(node, last, dotted, file)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise SpecError(file, dotted, f"cannot set a field inside a {type(node).__name__}")
+
+
+def _child(node: Any, key: str, where: str, file: str, create: bool) -> Any:
+    if isinstance(node, list):
+        return node[_index(node, key, where, file)]
+    if isinstance(node, dict):
+        if key not in node:
+            if not create:
+                raise SpecError(file, where, "no such field")
+            node[key] = {}
+        return node[key]
+    raise SpecError(file, where, f"cannot descend into a {type(node).__name__}")
+
+
+def _index(node: list, key: str, where: str, file: str) -> int:
+    # list items may be addressed by index or by their "name" field
+    if key.isdigit() and int(key) < len(node):
+        return int(key)
+    for i, item in enumerate(node):
+        if isinstance(item, dict) and item.get("name") == key:
+            return i
+    raise SpecError(file, where, f"no list item {key!r}", allowed=f"0..{len(node) - 1} or an item's name")
+
+
+def validate(model: type[M], data: dict[str, Any], file: str) -> M:
+    """Validate ``data`` against a pydantic model; the first error becomes a one-line SpecError."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as e:
+        raise spec_error(file, e) from None
+
+
+def spec_error(file: str, e: pydantic.ValidationError) -> SpecError:
+    err = e.errors()[0]
+    loc = [str(x) for x in err.get("loc", ())]
+    # drop pydantic's internal tags for discriminated unions, e.g. units.mxu.systolic.rows -> units.mxu.rows
+    tags = {"systolic", "vector", "tensor_engine", "pim", "function-after", "function-before"}
+    loc = [x for x in loc if x not in tags and not x.startswith("function-")]
+    msg = err.get("msg", "invalid value")
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown field"
+    elif err.get("type") == "missing":
+        msg = "missing required field"
+    inp = err.get("input")
+    if err.get("type") not in ("missing", "extra_forbidden") and not isinstance(inp, (dict, list)):
+        msg = f"{msg} (got {inp!r})"
+    allowed = None
+    ctx = err.get("ctx") or {}
+    if "expected" in ctx:
+        allowed = str(ctx["expected"])
+    return SpecError(file, ".".join(loc), msg, allowed)

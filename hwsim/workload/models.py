@@ -1,0 +1,201 @@
+"""Model specs: the architecture hyper-parameters of a transformer, from YAML or a Hugging Face config.json.
+
+A :class:`ModelSpec` says *what* a block computes; :func:`hwsim.workload.blocks.build_block` turns it into an
+op graph for a phase. Shipped specs live in ``workloads/*.yaml``; each cites the config it was copied from.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hwsim.errors import SpecError
+from hwsim.specio import read_mapping, validate
+from hwsim.workload.ops import DType
+
+WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
+
+
+class BlockType(str, Enum):
+    DECODER = "decoder"   # causal self-attention, KV cache (GPT, Llama, Mixtral, Qwen)
+    ENCODER = "encoder"   # bidirectional self-attention (BERT, ViT)
+
+
+class FfnKind(str, Enum):
+    SWIGLU = "swiglu"     # down(silu(gate(x)) * up(x))
+    GELU_MLP = "gelu_mlp"  # down(gelu(up(x)))
+    RELU_MLP = "relu_mlp"
+
+
+class NormKind(str, Enum):
+    RMSNORM = "rmsnorm"
+    LAYERNORM = "layernorm"
+
+
+class NormPosition(str, Enum):
+    PRE = "pre"    # x + f(norm(x))      (GPT-2, Llama)
+    POST = "post"  # norm(x + f(x))      (BERT)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MoESpec(_Frozen):
+    """Mixture of experts replacing the FFN: ``experts`` routed, ``top_k`` per token, plus always-on shared experts."""
+
+    experts: int = Field(gt=0, description="routed experts per layer")
+    top_k: int = Field(gt=0, description="experts each token is sent to")
+    shared_experts: int = Field(0, ge=0, description="experts every token also goes through")
+    expert_ffn_dim: int | None = Field(None, gt=0, description="hidden size of one expert (default: ffn_dim)")
+
+    @model_validator(mode="after")
+    def _k_le_e(self) -> "MoESpec":
+        if self.top_k > self.experts:
+            raise ValueError(f"top_k ({self.top_k}) must be <= experts ({self.experts})")
+        return self
+
+
+class PrecisionSpec(_Frozen):
+    """Storage/compute format per tensor class."""
+
+    weights: DType = DType.BF16
+    activations: DType = DType.BF16
+    kv_cache: DType = DType.BF16
+    accumulators: DType = DType.FP32
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        return v.lower() if isinstance(v, str) else v
+
+
+class ModelSpec(_Frozen):
+    """Hyper-parameters of one transformer model (all sizes in elements, not bytes)."""
+
+    name: str
+    source: str = Field("", description="where these numbers come from (config URL / paper)")
+    block: BlockType = BlockType.DECODER
+    layers: int = Field(gt=0)
+    d_model: int = Field(gt=0)
+    heads: int = Field(gt=0)
+    kv_heads: int | None = Field(None, gt=0, description="K/V heads: = heads (MHA), < heads (GQA), 1 (MQA)")
+    head_dim: int | None = Field(None, gt=0)
+    ffn_dim: int = Field(gt=0)
+    ffn_kind: FfnKind = FfnKind.SWIGLU
+    norm: NormKind = NormKind.RMSNORM
+    norm_position: NormPosition = NormPosition.PRE
+    bias: bool = Field(False, description="linear layers carry biases (GPT-2, BERT, ViT)")
+    qkv_bias: bool | None = Field(None, description="the QKV projection carries a bias (default: = bias; Qwen)")
+    rope: bool = Field(True, description="rotary position embedding applied to q and k in every block")
+    vocab: int = Field(0, ge=0)
+    max_positions: int = Field(0, ge=0)
+    moe: MoESpec | None = None
+    precision: PrecisionSpec = PrecisionSpec()
+    # vision encoders: tokens per image = (image/patch)^2 + cls
+    image_size: int | None = Field(None, gt=0)
+    patch_size: int | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> "ModelSpec":
+        if self.head_dim is None and self.d_model % self.heads:
+            raise ValueError(f"d_model {self.d_model} is not divisible by heads {self.heads}; give head_dim")
+        kv = self.kv_heads if self.kv_heads is not None else self.heads
+        object.__setattr__(self, "kv_heads", kv)
+        object.__setattr__(self, "head_dim", self.head_dim or self.d_model // self.heads)
+        if self.heads % kv:
+            raise ValueError(f"heads ({self.heads}) must be a multiple of kv_heads ({kv})")
+        return self
+
+    @property
+    def group_size(self) -> int:
+        """Query heads per K/V head (1 for MHA)."""
+        return self.heads // self.kv_heads  # type: ignore[operator]
+
+    @property
+    def image_tokens(self) -> int | None:
+        if self.image_size and self.patch_size:
+            return (self.image_size // self.patch_size) ** 2 + 1
+        return None
+
+
+def load_model(name_or_path: str | Path) -> ModelSpec:
+    """Load a model spec by shipped name (``llama2_7b``), YAML path, or Hugging Face ``config.json`` path.
+
+    Raises SpecError naming the file and field, and listing shipped names for an unknown name.
+    """
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml", ".json") or p.exists():
+        data = read_mapping(p)
+        if p.suffix == ".json" and "name" not in data:
+            data = from_hf_config(data, default_name=p.parent.name or p.stem, file=str(p))
+        return validate(ModelSpec, data, str(p))
+    shipped = WORKLOADS_DIR / f"{name_or_path}.yaml"
+    if not shipped.exists():
+        raise SpecError(str(name_or_path), "", "unknown workload", allowed=", ".join(shipped_models()))
+    return validate(ModelSpec, read_mapping(shipped), str(shipped))
+
+
+def shipped_models() -> list[str]:
+    return sorted(p.stem for p in WORKLOADS_DIR.glob("*.yaml"))
+
+
+_HF_ACT_TO_FFN = {"silu": FfnKind.SWIGLU, "swish": FfnKind.SWIGLU, "gelu": FfnKind.GELU_MLP,
+                  "gelu_new": FfnKind.GELU_MLP, "gelu_pytorch_tanh": FfnKind.GELU_MLP, "relu": FfnKind.RELU_MLP}
+_HF_DTYPE = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
+
+
+def from_hf_config(cfg: dict[str, Any], default_name: str, file: str) -> dict[str, Any]:
+    """Map a Hugging Face ``config.json`` (Llama, Mistral, Mixtral, Qwen2, GPT-2, BERT, ViT) to ModelSpec fields."""
+
+    def get(*keys: str, default: Any = None) -> Any:
+        for k in keys:
+            if k in cfg:
+                return cfg[k]
+        return default
+
+    mtype = str(cfg.get("model_type", ""))
+    d = get("hidden_size", "n_embd", "d_model")
+    heads = get("num_attention_heads", "n_head")
+    layers = get("num_hidden_layers", "n_layer")
+    if d is None or heads is None or layers is None:
+        raise SpecError(file, "hidden_size", "config.json lacks hidden_size/num_attention_heads/num_hidden_layers")
+    act = str(get("hidden_act", "activation_function", default="silu"))
+    ffn_kind = _HF_ACT_TO_FFN.get(act)
+    if ffn_kind is None:
+        raise SpecError(file, "hidden_act", f"unsupported activation {act!r}", allowed=", ".join(_HF_ACT_TO_FFN))
+    encoder = mtype in ("bert", "roberta", "vit", "deit")
+    out: dict[str, Any] = {
+        "name": str(cfg.get("_name_or_path") or default_name),
+        "source": f"Hugging Face config.json ({file})",
+        "block": "encoder" if encoder else "decoder",
+        "layers": layers, "d_model": d, "heads": heads,
+        "kv_heads": get("num_key_value_heads", default=heads),
+        "ffn_dim": get("intermediate_size", "n_inner", default=None) or 4 * d,
+        "ffn_kind": ffn_kind.value,
+        "norm": "rmsnorm" if "rms_norm_eps" in cfg else "layernorm",
+        "norm_position": "post" if mtype in ("bert", "roberta") else "pre",
+        "bias": mtype in ("gpt2", "bert", "roberta", "vit", "deit") or bool(cfg.get("attention_bias", False)),
+        "rope": "rope_theta" in cfg or mtype in ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe"),
+        "vocab": get("vocab_size", default=0) or 0,
+        "max_positions": get("max_position_embeddings", "n_positions", default=0) or 0,
+    }
+    if "head_dim" in cfg and cfg["head_dim"]:
+        out["head_dim"] = cfg["head_dim"]
+    experts = get("num_local_experts", "num_experts")
+    if experts:
+        out["moe"] = {"experts": experts, "top_k": get("num_experts_per_tok", default=2),
+                      "shared_experts": get("n_shared_experts", default=0) or 0}
+        if "moe_intermediate_size" in cfg:
+            out["moe"]["expert_ffn_dim"] = cfg["moe_intermediate_size"]
+    dt = _HF_DTYPE.get(str(get("torch_dtype", "dtype", default="bfloat16")))
+    if dt:
+        out["precision"] = {"weights": dt, "activations": dt, "kv_cache": dt}
+    if mtype in ("vit", "deit"):
+        out["image_size"] = cfg.get("image_size", 224)
+        out["patch_size"] = cfg.get("patch_size", 16)
+        out["rope"] = False
+    return out
