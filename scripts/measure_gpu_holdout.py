@@ -11,7 +11,10 @@ measure_gpu.py on purpose, so that both files measure the same way. Differences 
   * every row is appended to the CSV (and flushed) as soon as it is measured, so a partial run keeps its rows;
   * each case runs under try/except: a failing case is logged ("FAILED ...") and skipped;
   * `--sections` picks a subset of sections (idle,copy,gemm,attn,block) for re-runs;
-  * the meta JSON also records driver/CUDA versions, clocks and power limit read through NVML.
+  * the meta JSON also records driver/CUDA versions, clocks and power limit read through NVML;
+  * the idle row calls torch.cuda.synchronize() before its 2 s sleep, so the CUDA context already exists
+    (measure_gpu.py samples before any kernel ran). On 2026-11-23 this read ~120 W on both H100 and H200,
+    against ~75 W for measure_gpu.py's idle row: it is "idle with a live context", not the same quantity.
 
 Run on a machine with an NVIDIA GPU and PyTorch:
     python3 measure_gpu_holdout.py OUT.csv [--sections idle,copy,gemm,attn,block]
