@@ -18,9 +18,18 @@ from hwsim.errors import SpecError
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
+def display_path(path: str | Path) -> str:
+    """A path as the user should read it: relative to the working directory when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
 def read_mapping(path: str | Path) -> dict[str, Any]:
     """Parse a YAML or JSON file whose top level is a mapping."""
-    p = Path(path)
+    p = Path(display_path(path))
     try:
         text = p.read_text()
     except FileNotFoundError:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterable
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hwsim.errors import SpecError
-from hwsim.specio import read_mapping, validate
+from hwsim.specio import apply_overrides, display_path, read_mapping, validate
 from hwsim.workload.ops import DType
 
 WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
@@ -122,21 +122,25 @@ class ModelSpec(_Frozen):
         return None
 
 
-def load_model(name_or_path: str | Path) -> ModelSpec:
+def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> ModelSpec:
     """Load a model spec by shipped name (``llama2_7b``), YAML path, or Hugging Face ``config.json`` path.
 
-    Raises SpecError naming the file and field, and listing shipped names for an unknown name.
+    ``overrides`` are ``dotted.path=value`` strings (``precision.weights=int8``). Raises SpecError naming the
+    file and field, and listing shipped names for an unknown name.
     """
     p = Path(name_or_path)
-    if p.suffix in (".yaml", ".yml", ".json") or p.exists():
-        data = read_mapping(p)
+    if p.suffix in (".yaml", ".yml", ".json") or p.is_file():
+        data, file = read_mapping(p), display_path(p)
         if p.suffix == ".json" and "name" not in data:
-            data = from_hf_config(data, default_name=p.parent.name or p.stem, file=str(p))
-        return validate(ModelSpec, data, str(p))
-    shipped = WORKLOADS_DIR / f"{name_or_path}.yaml"
-    if not shipped.exists():
-        raise SpecError(str(name_or_path), "", "unknown workload", allowed=", ".join(shipped_models()))
-    return validate(ModelSpec, read_mapping(shipped), str(shipped))
+            data = from_hf_config(data, default_name=p.parent.name or p.stem, file=file)
+    else:
+        shipped = WORKLOADS_DIR / f"{name_or_path}.yaml"
+        if not shipped.exists():
+            raise SpecError(str(name_or_path), "", "unknown workload", allowed=", ".join(shipped_models()))
+        data, file = read_mapping(shipped), display_path(shipped)
+    if overrides:
+        data = apply_overrides(data, list(overrides), file)
+    return validate(ModelSpec, data, file)
 
 
 def shipped_models() -> list[str]:

@@ -1,0 +1,5 @@
+"""python -m hwsim -> the CLI."""
+
+from hwsim.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""ArchSpec: the root of a hardware description (units + memories + interconnect + technology).
+
+Composition mirrors the silicon (gem5's ``SimpleBoard(processor=, memory=, cache_hierarchy=)``). The spec is
+frozen and validated as a whole: names referenced across fields must exist, the last memory must be off-chip.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Union
+
+from pydantic import Field, model_validator
+
+from hwsim.arch.components import (Hertz, Interconnect, MemoryLevel, Part, SystolicArray, TechSpec, TensorEngine,
+                                   VectorUnit)
+
+# One line per unit kind (DESIGN.md: "one pydantic component class plus its one-line entry in the union").
+Unit = Annotated[Union[SystolicArray, VectorUnit, TensorEngine], Field(discriminator="kind")]
+
+
+class ArchSpec(Part):
+    """A whole accelerator.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+        What it models, with sources (shown by ``hwsim show arch``).
+    clock_hz : float
+        Core clock (units' cycles are at this clock).
+    tech : TechSpec
+    units : dict of name -> unit
+    memories : list of MemoryLevel
+        Innermost first; the last one is the off-chip memory.
+    interconnect : Interconnect
+    """
+
+    name: str
+    description: str = ""
+    clock_hz: Hertz
+    tech: TechSpec = TechSpec()
+    units: dict[str, Unit]
+    memories: tuple[MemoryLevel, ...]
+    interconnect: Interconnect = Interconnect()
+    control_overhead_fraction: float = Field(
+        0.12, ge=0, lt=1,
+        description="die share for control, I/O and glue not modelled per part (TPU v1 floorplan: control 2% + "
+                    "I/O 10%, Jouppi et al. 2017 Fig. 2)")
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "ArchSpec":
+        if not self.units:
+            raise ValueError("needs at least one unit")
+        if not self.memories:
+            raise ValueError("needs at least one memory level")
+        names = [m.name for m in self.memories]
+        if len(set(names)) != len(names):
+            raise ValueError(f"memory names must be unique, got {names}")
+        if not self.memories[-1].off_chip:
+            raise ValueError(f"the last memory level ({names[-1]}) must be off-chip (dram/hbm/lpddr...)")
+        for m in self.memories:
+            for u in m.shared_by:
+                if u not in self.units:
+                    raise ValueError(f"memory {m.name}: shared_by names unknown unit {u!r}; units are "
+                                     f"{', '.join(self.units)}")
+        return self
+
+    # ---- queries the engines use ---------------------------------------------------------------------
+    @property
+    def dram(self) -> MemoryLevel:
+        """The off-chip memory (the outermost level)."""
+        return self.memories[-1]
+
+    def levels_for(self, unit: str) -> list[MemoryLevel]:
+        """Memory levels ``unit`` reads through, innermost first, ending with off-chip memory."""
+        return [m for m in self.memories if m.serves(unit)]
+
+    def on_chip_for(self, unit: str) -> list[MemoryLevel]:
+        return [m for m in self.levels_for(unit) if not m.off_chip]
+
+    @property
+    def cycle_s(self) -> float:
+        return 1.0 / self.clock_hz

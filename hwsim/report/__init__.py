@@ -1,0 +1,1 @@
+"""Reports: terminal tables (text), and later Markdown/HTML with figures."""
