@@ -213,3 +213,16 @@ class TechSpec(Part):
         if v not in (45, 28, 16, 7, 5, 3):
             raise ValueError(f"node {v} nm has no scaling data; allowed: 45, 28, 16, 7, 5, 3")
         return v
+
+
+class EnergyCalibration(Part):
+    """Measured or fitted energies that replace the technology tables for one chip (e.g. an H100 fitted to
+    NVML readings). Every value must say where it came from in ``source``."""
+
+    source: str = Field(description="the data and rows the values were fitted to, or the datasheet")
+    static_power_w: float | None = Field(None, ge=0, description="power drawn whenever the chip is busy, "
+                                         "independent of activity (replaces the leakage model), W")
+    action_j: dict[str, float] = Field(default_factory=dict,
+                                       description="J per action, keys as in CostResult.actions "
+                                                   "(e.g. 'mac.bf16.fp32', 'alu.bf16')")
+    bit_j: dict[str, float] = Field(default_factory=dict, description="J per bit moved, by memory level name")

@@ -10,7 +10,7 @@ from typing import Annotated, Union
 
 from pydantic import Field, model_validator
 
-from hwsim.arch.components import (Hertz, Interconnect, MemoryLevel, Part, SystolicArray, TechSpec, TensorEngine,
+from hwsim.arch.components import (EnergyCalibration, Hertz, Interconnect, MemoryLevel, Part, SystolicArray, TechSpec, TensorEngine,
                                    VectorUnit)
 
 # One line per unit kind (DESIGN.md: "one pydantic component class plus its one-line entry in the union").
@@ -41,6 +41,7 @@ class ArchSpec(Part):
     units: dict[str, Unit]
     memories: tuple[MemoryLevel, ...]
     interconnect: Interconnect = Interconnect()
+    energy: EnergyCalibration | None = Field(None, description="fitted/measured energies overriding tech tables")
     control_overhead_fraction: float = Field(
         0.12, ge=0, lt=1,
         description="die share for control, I/O and glue not modelled per part (TPU v1 floorplan: control 2% + "

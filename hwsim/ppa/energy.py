@@ -48,6 +48,8 @@ def _sram_pj(arch_key: int, capacity: float, banks: int, bits: int, write: bool,
 
 
 def _action_energy(action: str, arch: ArchSpec) -> float:
+    if arch.energy is not None and action in arch.energy.action_j:
+        return arch.energy.action_j[action]
     kind, _, rest = action.partition(".")
     node, dev = arch.tech.node_nm, arch.tech.device
     if kind == "mac":
@@ -68,7 +70,10 @@ def dynamic_energy(cost: CostResult, arch: ArchSpec) -> dict[str, float]:
         rd = sum(cost.reads.get(level, {}).values()) * 8
         wr = sum(cost.writes.get(level, {}).values()) * 8
         g = level_geometry(arch, level)
-        if g.kind.off_chip:
+        if arch.energy is not None and level in arch.energy.bit_j:
+            key = f"{'dram' if g.kind.off_chip else 'sram'}.{level}"
+            e = (rd + wr) * arch.energy.bit_j[level]
+        elif g.kind.off_chip:
             key = f"dram.{level}"
             e = (rd + wr) * tech.dram_energy_per_bit(g.kind).value
         else:
@@ -148,7 +153,10 @@ def attach_energy(costs: list[CostResult], arch: ArchSpec, makespan_s: float) ->
     Leakage of the whole chip over the block's makespan is shared among ops in proportion to their latency,
     so the ops' energies sum exactly to the block's (a conservation law the tests check).
     """
-    p_leak = sum(leakage_power_w(arch).values())
+    if arch.energy is not None and arch.energy.static_power_w is not None:
+        p_leak = arch.energy.static_power_w
+    else:
+        p_leak = sum(leakage_power_w(arch).values())
     leak_total = p_leak * makespan_s
     busy = sum(c.latency_s for c in costs) or 1.0
     out, block = [], {}
