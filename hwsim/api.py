@@ -11,6 +11,7 @@ from typing import Iterable
 
 from hwsim.arch.loader import load_arch
 from hwsim.arch.spec import ArchSpec
+from hwsim.arch.summary import arch_summary
 from hwsim.engines.base import cost_op
 from hwsim.errors import SpecError
 from hwsim.mapping.mapper import load_policy, map_workload
@@ -61,7 +62,7 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     return RunResult(arch=arch.name, workload=workload.name, params=dict(workload.params), engine=fid.value,
                      costs=tuple(costs), schedule=timeline, latency_s=makespan, energy_j=energy,
                      area_mm2=area_breakdown(arch), layers=workload.layers,
-                     inputs_hash=inputs_hash(arch, workload, mapping))
+                     inputs_hash=inputs_hash(arch, workload, mapping), arch_summary=arch_summary(arch))
 
 
 def inputs_hash(arch: ArchSpec, workload: Workload, mapping: Mapping) -> str:

@@ -116,7 +116,8 @@ class RunResult:
 
     ``costs`` are in topological order; ``schedule`` says when each op ran; ``latency_s`` is the
     makespan; ``energy_j`` by component sums the ops' energies (leakage included);
-    ``area_mm2`` by component.
+    ``area_mm2`` by component; ``arch_summary`` holds the peaks and bandwidths of the arch as run
+    (:func:`hwsim.arch.summary.arch_summary`), so a report can draw its roofline from the JSON alone.
     """
 
     arch: str
@@ -131,9 +132,10 @@ class RunResult:
     layers: int = 1
     inputs_hash: str = ""
     notes: tuple[str, ...] = ()
+    arch_summary: Mapping[str, Any] = field(default_factory=FrozenDict)
 
     def __post_init__(self) -> None:
-        for name in ("params", "energy_j", "area_mm2"):
+        for name in ("params", "energy_j", "area_mm2", "arch_summary"):
             object.__setattr__(self, name, _fd(getattr(self, name)))
 
     @property
@@ -192,4 +194,10 @@ class RunResult:
                       "energy_j": self.energy_total_j * self.layers},
             "area_mm2": {"total": self.area_total_mm2, "by_component": dict(self.area_mm2)},
             "notes": list(self.notes),
+            "arch_summary": _plain(self.arch_summary),
         }
+
+
+def _plain(x: Any) -> Any:
+    """Nested FrozenDicts as plain dicts (for JSON and YAML writers)."""
+    return {k: _plain(v) for k, v in x.items()} if isinstance(x, Mapping) else x

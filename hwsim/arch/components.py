@@ -72,6 +72,11 @@ class ComputeUnit(Part):
             raise ValueError("must list at least one precision")
         return v
 
+    def peak_flops_per_cycle(self, dtype: DType) -> float | None:
+        """Dense peak flops per cycle of all ``count`` instances in ``dtype`` (None: the kind does not say).
+        Used by reports (roofline ceilings); engines keep their own closed forms."""
+        return None
+
 
 class SystolicArray(ComputeUnit):
     """R x C array of MAC PEs (TPU MXU, SCALE-Sim). ``count`` arrays split an op's output tiles."""
@@ -104,6 +109,10 @@ class SystolicArray(ComputeUnit):
     def pes(self) -> int:
         return self.rows * self.cols * self.count
 
+    def peak_flops_per_cycle(self, dtype: DType) -> float:
+        """2 flops per MAC x PEs x MAC rate (the peak the systolic engine divides by)."""
+        return 2.0 * self.pes * self.mac_rate(dtype)
+
 
 class VectorUnit(ComputeUnit):
     """SIMD lanes for element-wise ops, norms, softmax (the TPU's activation unit, an NPU's vector core)."""
@@ -111,6 +120,10 @@ class VectorUnit(ComputeUnit):
     kind: Literal["vector"] = "vector"
     lanes: int = Field(gt=0, description="parallel ALUs")
     flops_per_lane_per_cycle: float = Field(1.0, gt=0, description="ops each lane completes per cycle")
+
+    def peak_flops_per_cycle(self, dtype: DType) -> float:
+        """lanes x flops per lane x count, whatever the format (the vector engine's peak)."""
+        return float(self.lanes * self.flops_per_lane_per_cycle * self.count)
 
 
 class TensorEngine(ComputeUnit):
@@ -133,6 +146,10 @@ class TensorEngine(ComputeUnit):
     @classmethod
     def _parse_peak_keys(cls, v: Any) -> Any:
         return {DType.parse(k) if isinstance(k, str) else k: r for k, r in (v or {}).items()}
+
+    def peak_flops_per_cycle(self, dtype: DType) -> float:
+        """Tensor-core peak in ``dtype`` x SMs, or the CUDA-core peak for formats without tensor cores."""
+        return float(self.tensor_flops_per_sm_per_cycle.get(dtype, self.vector_flops_per_sm_per_cycle) * self.sms)
 
 
 class MemoryKind(str, Enum):
