@@ -117,3 +117,13 @@ def _coerce(field: str, value: str):
         return int(value)
     except ValueError:
         raise SpecError("--set", f"workload.{field}", f"must be an integer, got {value!r}") from None
+
+
+def report(source: str, out: str, *, measured: str | None = None, predicted: str | None = None,
+           stdin_text: str | None = None, command: list[str] | None = None) -> list:
+    """Write a Markdown + self-contained HTML report with figures (PNG, SVG) and tables (CSV) of a run's JSON,
+    a sweep's results directory or a validation CSV (what ``hwsim report`` does); returns the files written."""
+    from hwsim.report import make_report
+
+    return make_report(source, out, measured=measured, predicted=predicted, stdin_text=stdin_text,
+                       command=command)

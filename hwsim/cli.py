@@ -126,5 +126,28 @@ def show(what, name, overrides) -> None:
     click.echo(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
 
 
+@main.command()
+@click.argument("source", metavar="INPUT")
+@click.option("--out", required=True, help="directory to write report.md, report.html, figures/, tables/ into")
+@click.option("--measured", default=None, help="validation CSV: column of measured seconds [seconds]")
+@click.option("--predicted", default=None, help="validation CSV: column of predicted seconds [pred_seconds]")
+@one_line_errors
+def report(source, out, measured, predicted) -> None:
+    """Report with figures of a run (`hwsim run --format json`; `-` reads it from stdin), a sweep's results
+    directory, or a validation CSV (measured and predicted seconds).
+
+    Writes report.md, a self-contained report.html, figures as PNG and SVG, tables as CSV and manifest.json.
+    """
+    from hwsim import api
+
+    command = ["hwsim", "report", source, "--out", out] + [x for k, v in (("--measured", measured),
+                                                                          ("--predicted", predicted)) if v for x in (k, v)]
+    files = api.report(source, out, measured=measured, predicted=predicted,
+                       stdin_text=sys.stdin.read() if source == "-" else None, command=command)
+    figs = sum(1 for f in files if f.suffix == ".png")
+    click.echo(f"wrote {out}: report.md, report.html, {figs} figures (PNG + SVG), "
+               f"{sum(1 for f in files if f.suffix == '.csv')} tables (CSV), manifest.json")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

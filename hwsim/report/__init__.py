@@ -1,1 +1,51 @@
-"""Reports: terminal tables (text), and later Markdown/HTML with figures."""
+"""Reports: terminal tables (text), and Markdown/HTML pages with figures, tables and a manifest.
+
+``make_report(input, out_dir)`` is what ``hwsim report`` runs: load (``inputs``), build (``plans`` via
+``build``), draw (``figures``), tabulate (``tables``), write (``render``) and record (``manifest``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from hwsim.report.build import Report, build_report
+from hwsim.report.inputs import InputKind, ReportInput, load_input, load_run
+
+__all__ = ["InputKind", "Report", "ReportInput", "build_report", "load_input", "make_report"]
+
+
+def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None = None,
+                predicted: str | None = None, stdin_text: str | None = None,
+                command: list[str] | None = None) -> list[Path]:
+    """Write a report of ``source`` (run JSON, sweep directory, validation CSV; ``-`` with ``stdin_text`` for
+    a run JSON piped in) to ``out_dir``. Returns the files written, relative to ``out_dir``.
+
+    A run's JSON is copied to ``input.json`` so the directory regenerates itself; ``manifest.json`` says
+    what produced everything.
+    """
+    from hwsim.report.manifest import created_utc, git_commit, make_manifest, _version
+    from hwsim.report.render import write_report
+
+    if str(source) == "-":
+        try:
+            doc = json.loads(stdin_text or "")
+        except json.JSONDecodeError as e:
+            from hwsim.errors import SpecError
+            raise SpecError("<stdin>", "", f"not valid JSON ({e}); pipe `hwsim run --format json` in") from None
+        inp, sha = load_run(doc, "<stdin>"), hashlib.sha256((stdin_text or "").encode()).hexdigest()
+    else:
+        inp, sha = load_input(source, measured=measured, predicted=predicted), None
+    report = build_report(inp)
+    out = Path(out_dir)
+    commit = git_commit()
+    footer = (f"Made by hwsim {_version('hwsim')}" + (f" (commit {commit[:12]})" if commit else "")
+              + f" from {inp.source} on {created_utc()}; manifest.json beside this page lists the inputs.")
+    files = write_report(report, out, footer)
+    if inp.kind is InputKind.RUN:
+        (out / "input.json").write_text(json.dumps(inp.run, indent=1) + "\n")
+        files.append(Path("input.json"))
+    manifest = make_manifest(inp, out, files, command, sha)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    return files + [Path("manifest.json")]

@@ -1,0 +1,369 @@
+"""Matplotlib figures, each a pure function ``(frame, ax, **options) -> ax``: no pyplot state, no files.
+
+Frames come from :mod:`hwsim.report.tables` (``ops_frame``, ``area_frame``, sweep points, validation rows);
+the functions only draw what the frame holds, so a user can call them on their own axes for a paper.
+
+>>> from matplotlib.figure import Figure
+>>> import pandas as pd
+>>> ax = area_breakdown(pd.DataFrame({"component": ["mxu", "sram"], "area_mm2": [3.0, 1.0],
+...                                   "share": [0.75, 0.25]}), Figure().subplots())
+>>> [round(p.get_width(), 1) for p in ax.patches]
+[3.0, 1.0]
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.ticker import EngFormatter
+
+from hwsim.report.tables import ok_points, pareto_mask
+from hwsim.units import format_si
+
+COMPONENT_FAMILIES = {"compute": "Blues", "sram": "Greens", "dram": "Oranges", "phy": "Oranges", "noc": "Purples",
+                      "interconnect": "Purples", "leakage": "Greys", "static": "Greys", "control": "Greys"}
+LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def op_colors(ops: Sequence[str]) -> dict[str, tuple]:
+    """One colour per op, stable in block order (tab20, cycling)."""
+    cmap = mpl.colormaps["tab20"]
+    return {op: cmap(i % 20) for i, op in enumerate(dict.fromkeys(ops))}
+
+
+def component_colors(components: Sequence[str]) -> dict[str, tuple]:
+    """Colours by component family (``compute.*`` blues, ``sram.*`` greens, ``dram.*`` oranges, leakage grey)."""
+    fams: dict[str, list[str]] = {}
+    for c in dict.fromkeys(components):
+        fams.setdefault(c.split(".")[0], []).append(c)
+    out, spare = {}, iter(mpl.colormaps["Set2"].colors)
+    for fam, names in fams.items():
+        cmap = COMPONENT_FAMILIES.get(fam)
+        for i, n in enumerate(names):
+            out[n] = mpl.colormaps[cmap](0.75 - 0.4 * i / max(len(names), 2)) if cmap else next(spare, (0.5,) * 3)
+    return out
+
+
+def _energy_columns(frame: pd.DataFrame) -> list[str]:
+    cols = [c for c in frame.columns if c.startswith("energy_j.")]
+    return sorted(cols, key=lambda c: -frame[c].sum())
+
+
+def _label_bars(ax: Axes, y, totals, unit: str) -> None:
+    for yi, t in zip(y, totals):
+        ax.annotate(format_si(float(t), unit), (t, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    ax.set_xlim(0, max(totals) * 1.18 if len(totals) and max(totals) > 0 else 1)
+
+
+def latency_by_op(frame: pd.DataFrame, ax: Axes) -> Axes:
+    """Per-op latency (``ops_frame``): compute time and time stalled on memory or overhead, stacked."""
+    y = np.arange(len(frame))[::-1]
+    ax.barh(y, frame["compute_s"], color="#4c72b0", label="compute")
+    ax.barh(y, frame["stall_s"], left=frame["compute_s"], color="#dd8452", label="stalled (memory / overhead)")
+    ax.set_yticks(y, [f"{o}  [{u}]" for o, u in zip(frame["op"], frame["unit"])], fontsize=8)
+    _label_bars(ax, y, frame["seconds"].to_numpy(), "s")
+    ax.xaxis.set_major_formatter(EngFormatter(unit="s"))
+    ax.set_xlabel("latency")
+    ax.set_title("latency by op")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return ax
+
+
+def energy_by_op(frame: pd.DataFrame, ax: Axes) -> Axes:
+    """Per-op energy (``ops_frame``) stacked by component (``energy_j.<component>`` columns)."""
+    y = np.arange(len(frame))[::-1]
+    cols = _energy_columns(frame)
+    colors = component_colors([c[len("energy_j."):] for c in cols])
+    left = np.zeros(len(frame))
+    for c in cols:
+        name = c[len("energy_j."):]
+        ax.barh(y, frame[c], left=left, color=colors[name], label=name)
+        left += frame[c].to_numpy()
+    ax.set_yticks(y, list(frame["op"]), fontsize=8)
+    _label_bars(ax, y, frame["energy_j"].to_numpy(), "J")
+    ax.xaxis.set_major_formatter(EngFormatter(unit="J"))
+    ax.set_xlabel("energy")
+    ax.set_title("energy by op and component")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return ax
+
+
+def _share_bar(ax: Axes, y: float, values: dict[str, float], colors: dict[str, tuple]) -> None:
+    total = sum(values.values()) or 1.0
+    left = 0.0
+    for name, v in values.items():
+        w = v / total
+        ax.barh(y, w, left=left, color=colors[name], edgecolor="white", linewidth=0.5)
+        if w >= 0.06:
+            ax.text(left + w / 2, y, f"{name}\n{100 * w:.0f}%", ha="center", va="center", fontsize=7)
+        left += w
+
+
+def block_shares(frame: pd.DataFrame, ax: Axes) -> Axes:
+    """Shares of the block's latency by op, energy by op and energy by component, as 100% stacked bars.
+
+    Latency shares are of the summed op times (ops may overlap in the schedule)."""
+    ocol = op_colors(frame["op"])
+    cols = _energy_columns(frame)
+    comps = {c[len("energy_j."):]: float(frame[c].sum()) for c in cols}
+    _share_bar(ax, 2, dict(zip(frame["op"], frame["seconds"])), ocol)
+    _share_bar(ax, 1, dict(zip(frame["op"], frame["energy_j"])), ocol)
+    _share_bar(ax, 0, comps, component_colors(list(comps)))
+    ax.set_yticks([2, 1, 0], ["latency\nby op", "energy\nby op", "energy by\ncomponent"], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(mpl.ticker.PercentFormatter(1.0))
+    ax.set_title("where the block's time and energy go")
+    return ax
+
+
+def area_breakdown(frame: pd.DataFrame, ax: Axes) -> Axes:
+    """Die area by component (``area_frame``), largest on top, with mm^2 and share."""
+    y = np.arange(len(frame))[::-1]
+    colors = component_colors(list(frame["component"]))
+    ax.barh(y, frame["area_mm2"], color=[colors[c] for c in frame["component"]])
+    ax.set_yticks(y, list(frame["component"]), fontsize=8)
+    for yi, a, s in zip(y, frame["area_mm2"], frame["share"]):
+        ax.annotate(f"{a:.2f} mm$^2$ ({100 * s:.1f}%)", (a, yi), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    ax.set_xlim(0, frame["area_mm2"].max() * 1.35)
+    ax.set_xlabel("area (mm$^2$)")
+    ax.set_title(f"area by component, {frame['area_mm2'].sum():.1f} mm$^2$ in all")
+    return ax
+
+
+def timeline(frame: pd.DataFrame, ax: Axes) -> Axes:
+    """Gantt chart of the schedule: one row per unit, one bar per op (``op, unit, start_s, end_s``)."""
+    units = list(dict.fromkeys(frame["unit"]))
+    colors = op_colors(frame["op"])
+    for _, r in frame.iterrows():
+        ax.barh(units.index(r["unit"]), r["end_s"] - r["start_s"], left=r["start_s"], color=colors[r["op"]],
+                edgecolor="white", linewidth=0.4)
+    ax.set_yticks(range(len(units)), units)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(EngFormatter(unit="s"))
+    ax.set_xlabel("time from block start")
+    ax.set_title("schedule")
+    return ax
+
+
+def _ceilings(arch: dict) -> list[tuple[str, float]]:
+    """(label, FLOP/s) per unit and distinct peak, the formats sharing a peak named together."""
+    out = []
+    for unit, u in (arch.get("units") or {}).items():
+        by_peak: dict[float, list[str]] = {}
+        for d, peak in (u.get("peak_flops_s") or {}).items():
+            by_peak.setdefault(float(peak), []).append(d)
+        out += [(f"{unit} {'/'.join(ds)}", p) for p, ds in sorted(by_peak.items(), reverse=True)]
+    return out
+
+
+def _label_clusters(ax: Axes, pts: pd.DataFrame, level: str, decades: float = 0.08) -> None:
+    """Name the ops at each point against ``level``; ops within ``decades`` of each other share one label."""
+    lx = np.log10(pts["flops"] / pts[f"bytes.{level}"]).to_numpy()
+    ly = np.log10(pts["achieved_flops_s"]).to_numpy()
+    key = [(round(a / decades), round(b / decades)) for a, b in zip(lx, ly)]
+    groups: dict[tuple, list[int]] = {}
+    for i, k in enumerate(key):
+        groups.setdefault(k, []).append(i)
+    for idx in groups.values():
+        names = [pts["op"].iloc[i] for i in idx]
+        text = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:3])} +{len(names) - 3}"
+        ax.annotate(text, (10 ** lx[idx[0]], 10 ** ly[idx[0]]), xytext=(6, -10), textcoords="offset points",
+                    fontsize=6.5, color="0.2")
+
+
+def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: tuple[float, float, float] | None
+             = None) -> Axes:
+    """Hierarchical roofline: each op at its arithmetic intensity against every memory level and its achieved
+    throughput; ceilings are the units' peak flop rates, slopes the levels' bandwidths.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        ``ops_frame``: ``op, flops, seconds, achieved_flops_s, bytes.<level>``.
+    arch : dict, optional
+        ``arch_summary`` (default ``frame.attrs["arch_summary"]``).
+    block : (flops, off-chip bytes, seconds), optional
+        Adds the whole block as a star.
+
+    Notes
+    -----
+    Intensity against level L is ``flops / bytes moved at L`` (Williams, Waterman, Patterson, CACM 2009; one
+    point per level as in Yang, Kurth, Williams, "Hierarchical Roofline Analysis", CCPE 2020). Ops without
+    flops (copies) have no intensity and are listed under the plot instead.
+    """
+    arch = arch if arch is not None else frame.attrs.get("arch_summary", {})
+    mems = arch.get("memories") or {}
+    lvls = [c[len("bytes."):] for c in frame.columns if c.startswith("bytes.")]
+    lvls = [lv for lv in mems if lv in lvls] + [lv for lv in lvls if lv not in mems]
+    ceil = _ceilings(arch)
+    colors = op_colors(frame["op"])
+    pts = frame[(frame["flops"] > 0) & (frame["seconds"] > 0)]
+    xs = []
+    for li, lv in enumerate(lvls):
+        sub = pts[pts[f"bytes.{lv}"] > 0]
+        x = sub["flops"] / sub[f"bytes.{lv}"]
+        xs += list(x)
+        ax.scatter(x, sub["achieved_flops_s"], c=[colors[o] for o in sub["op"]], marker=LEVEL_MARKERS[li % 6],
+                   s=36, edgecolors="black", linewidths=0.4, zorder=3)
+    if lvls:
+        _label_clusters(ax, pts[pts[f"bytes.{lvls[-1]}"] > 0], lvls[-1])
+    if block and block[1] > 0 and block[2] > 0:
+        xs.append(block[0] / block[1])
+        ax.scatter([block[0] / block[1]], [block[0] / block[2]], marker="*", s=260, c="gold", edgecolors="black",
+                   zorder=2.5, alpha=0.8)
+    peaks = [p for _, p in ceil] or [max(pts["achieved_flops_s"].max(), 1.0)]
+    bws = [float(mems[lv]["bandwidth_bytes_s"]) for lv in lvls if lv in mems]
+    ridges = [p / b for p in peaks for b in bws]
+    lo = min(xs + ridges + [1.0]) / 4
+    hi = max(xs + ridges + [1.0]) * 4
+    xx = np.geomspace(lo, hi, 200)
+    for i, lv in enumerate(lvls):
+        if lv in mems:
+            ax.plot(xx, np.minimum(float(mems[lv]["bandwidth_bytes_s"]) * xx, max(peaks)), color="0.25", lw=1.0,
+                    ls=("-", "--", ":", "-.")[i % 4])
+    for label, p in ceil:
+        ax.axhline(p, color="firebrick", lw=0.8, alpha=0.8)
+        ax.annotate(f"{label}: {format_si(p, 'FLOP/s')}", (hi, p), ha="right", va="bottom", fontsize=7,
+                    color="firebrick", xytext=(-2, 1), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ymin = min(list(pts["achieved_flops_s"]) + [max(peaks) / 1e3]) / 4
+    ax.set_ylim(ymin, max(peaks) * 3)
+    ax.yaxis.set_major_formatter(EngFormatter(unit="FLOP/s"))
+    ax.set_xlabel("arithmetic intensity (FLOP / byte moved at the level)")
+    ax.set_ylabel("achieved throughput")
+    ax.set_title("roofline")
+    handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o)
+               for o in pts["op"]]
+    handles += [Line2D([], [], marker=LEVEL_MARKERS[i % 6], ls=("-", "--", ":", "-.")[i % 4], color="0.25",
+                       label=f"vs {lv}" + (f": {format_si(float(mems[lv]['bandwidth_bytes_s']), 'B/s')}"
+                                           if lv in mems else "")) for i, lv in enumerate(lvls)]
+    if block:
+        handles.append(Line2D([], [], marker="*", ls="", color="gold", markeredgecolor="black", markersize=11,
+                              label="block vs off-chip"))
+    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    skipped = list(frame.loc[frame["flops"] <= 0, "op"])
+    if skipped:
+        ax.text(0.01, 0.01, "not shown (no flops): " + ", ".join(skipped), transform=ax.transAxes, fontsize=7,
+                color="0.3")
+    return ax
+
+
+# ---- sweeps -------------------------------------------------------------------------------------------
+METRICS = {"latency_s": ("latency", "s"), "energy_j": ("energy", "J"), "area_mm2": ("area", "mm²"),
+           "flops": ("flops", "FLOP"), "dram_bytes": ("off-chip traffic", "B"), "utilization": ("utilization", "")}
+
+
+def _maybe_log(ax: Axes, axis: str, values) -> None:
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if len(v) and v.max() / v.min() >= 10:
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+
+
+def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: str = "energy_j",
+                   color: str = "area_mm2") -> Axes:
+    """Sweep points (the results contract's columns), ``x`` against ``y`` coloured by ``color``; each block's
+    front (no point better in both) is ringed in red and joined by a step line. Failed points are counted."""
+    ok = ok_points(frame)
+    blocks = list(dict.fromkeys(ok["block"]))
+    norm = mpl.colors.Normalize(ok[color].min(), ok[color].max())
+    on_front = 0
+    for i, b in enumerate(blocks):
+        sub = ok[ok["block"] == b]
+        sc = ax.scatter(sub[x], sub[y], c=sub[color], cmap="viridis", norm=norm, s=18, alpha=0.85,
+                        marker=LEVEL_MARKERS[i % 6], label=b if len(blocks) > 1 else None, linewidths=0)
+        m = pareto_mask(sub[x].to_numpy(), sub[y].to_numpy())
+        on_front += int(m.sum())
+        front = sub[m].sort_values(x)
+        ax.step(front[x], front[y], where="post", color="firebrick", lw=1.0, zorder=2)
+        ax.scatter(front[x], front[y], s=60, facecolors="none", edgecolors="firebrick", linewidths=1.2, zorder=3)
+    if blocks:
+        ax.figure.colorbar(sc, ax=ax, label=f"{METRICS.get(color, (color, ''))[0]} ({METRICS.get(color, ('', ''))[1]})")
+    _maybe_log(ax, "x", ok[x])
+    _maybe_log(ax, "y", ok[y])
+    for axis, col in (("x", x), ("y", y)):
+        name, unit = METRICS.get(col, (col, ""))
+        getattr(ax, f"{axis}axis").set_major_formatter(EngFormatter(unit=unit))
+        getattr(ax, f"set_{axis}label")(name)
+    failed = len(frame) - len(ok)
+    ax.set_title(f"{len(ok)} points, {on_front} on the front" + (f", {failed} failed" if failed else ""))
+    if len(blocks) > 1:
+        ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "latency_s") -> Axes:
+    """``metric`` against one swept ``param``: the median over the other parameters, shaded from min to max,
+    one line per block. Numeric parameters get a numeric (log when spread >= 10x) axis, others categories."""
+    ok = ok_points(frame)
+    numeric = pd.api.types.is_numeric_dtype(ok[param]) and not pd.api.types.is_bool_dtype(ok[param])
+    cats = sorted(ok[param].dropna().unique(), key=str) if not numeric else []
+    for i, (b, sub) in enumerate(ok.groupby("block", sort=False)):
+        g = sub.groupby(param)[metric].agg(["median", "min", "max"])
+        g = g.sort_index() if numeric else g.reindex([c for c in cats if c in g.index])
+        xv = g.index.to_numpy(float) if numeric else np.array([cats.index(c) for c in g.index], float)
+        color = mpl.colormaps["tab10"](i % 10)
+        ax.plot(xv, g["median"], marker="o", color=color, label=str(b))
+        ax.fill_between(xv, g["min"], g["max"], color=color, alpha=0.18, lw=0)
+    if numeric:
+        _maybe_log(ax, "x", ok[param])
+    else:
+        ax.set_xticks(range(len(cats)), [str(c) for c in cats])
+    _maybe_log(ax, "y", ok[metric])
+    name, unit = METRICS.get(metric, (metric, ""))
+    ax.yaxis.set_major_formatter(EngFormatter(unit=unit))
+    ax.set_xlabel(param)
+    ax.set_ylabel(name)
+    ax.set_title(f"{name} vs {param}", fontsize=9)
+    if ok["block"].nunique() > 1:
+        ax.legend(fontsize=7, frameon=False)
+    return ax
+
+
+# ---- validation ---------------------------------------------------------------------------------------
+def parity_plot(measured, predicted, ax: Axes, *, measured_label: str = "measured", predicted_label: str =
+                "predicted", unit: str = "s", groups=None, band: float = 0.25) -> Axes:
+    """Predicted against measured on log-log axes, with the y = x line, a +-``band`` corridor and the mean
+    absolute percentage error; ``groups`` (one label per row) colours the points."""
+    m, p = np.asarray(measured, float), np.asarray(predicted, float)
+    labels = np.asarray(groups if groups is not None else [""] * len(m), dtype=object)
+    for i, g in enumerate(dict.fromkeys(labels)):
+        sel = labels == g
+        ax.scatter(m[sel], p[sel], s=16, alpha=0.8, color=mpl.colormaps["tab10"](i % 10), label=g or None,
+                   edgecolors="none")
+    lo, hi = min(m.min(), p.min()) / 1.5, max(m.max(), p.max()) * 1.5
+    xx = np.array([lo, hi])
+    ax.plot(xx, xx, color="black", lw=1, label="y = x")
+    for f in (1 - band, 1 + band):
+        ax.plot(xx, xx * f, color="0.4", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")
+    ax.xaxis.set_major_formatter(EngFormatter(unit=unit))
+    ax.yaxis.set_major_formatter(EngFormatter(unit=unit))
+    ax.set_xlabel(measured_label)
+    ax.set_ylabel(predicted_label)
+    ape = np.abs(p - m) / m
+    ax.set_title(f"n = {len(m)}, MAPE {100 * ape.mean():.1f}%, {100 * (ape <= band).mean():.0f}% within "
+                 f"±{100 * band:.0f}%", fontsize=9)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    return ax
+
+
+def parity(frame: pd.DataFrame, ax: Axes, *, measured: str = "seconds", predicted: str = "pred_seconds",
+           group: str | None = "kind") -> Axes:
+    """:func:`parity_plot` of two columns of a validation frame, coloured by ``group`` when it is a column."""
+    groups = frame[group].astype(str).to_numpy() if group and group in frame.columns else None
+    return parity_plot(frame[measured], frame[predicted], ax, measured_label=f"measured ({measured})",
+                       predicted_label=f"predicted ({predicted})", groups=groups)

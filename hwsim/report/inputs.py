@@ -1,0 +1,177 @@
+"""What a report can be made from: a run's JSON, a sweep's results directory, or a validation CSV.
+
+Each input is checked at the boundary and becomes a frozen :class:`ReportInput`; bad input is a
+:class:`~hwsim.errors.SpecError` naming the file, the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from hwsim.errors import SpecError
+
+RUN_KEYS = ("arch", "workload", "ops", "block", "area_mm2")
+SWEEP_OUTPUTS = ("latency_s", "energy_j", "area_mm2")
+PRED_COLUMNS = ("pred_seconds", "predicted_seconds", "estimate_seconds")
+
+
+class InputKind(str, Enum):
+    RUN = "run"
+    SWEEP = "sweep"
+    VALIDATION = "validation"
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """One loaded input.
+
+    Attributes
+    ----------
+    kind : InputKind
+    source : str
+        Where it came from (a path, or ``<stdin>``).
+    run : dict or None
+        The run's JSON document (kind RUN).
+    frame : DataFrame or None
+        Sweep points (kind SWEEP) or validation rows (kind VALIDATION).
+    meta : dict
+        Sweep ``meta.json``; for validation ``{"measured": col, "predicted": col}``.
+    notes : tuple of str
+        What the loader had to assume or fill in.
+    """
+
+    kind: InputKind
+    source: str
+    run: dict | None = None
+    frame: pd.DataFrame | None = None
+    meta: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+
+def read_sweep_points(results_dir: Path) -> pd.DataFrame:
+    """All points of a sweep results directory (``chunks/part-*.parquet``), one row per point and block."""
+    return pd.read_parquet(Path(results_dir) / "chunks")
+
+
+def load_input(path: str | Path, *, measured: str | None = None, predicted: str | None = None) -> ReportInput:
+    """Load a run JSON, a sweep results directory, or a validation CSV, telling them apart by their shape.
+
+    Parameters
+    ----------
+    path : str or Path
+    measured, predicted : str, optional
+        Validation CSV columns; defaults ``seconds`` and the first of ``pred_seconds``,
+        ``predicted_seconds``, ``estimate_seconds`` present.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(str(p), "", "no such file or directory",
+                        allowed="a run JSON (hwsim run --format json), a sweep results directory, or a CSV")
+    if p.is_dir():
+        return _load_sweep(p)
+    loaders: dict[str, Callable[[Path], ReportInput]] = {
+        ".json": lambda q: load_run(_read_json(q), str(q)),
+        ".csv": lambda q: load_validation(_read_csv(q), str(q), measured=measured, predicted=predicted),
+        ".parquet": lambda q: _sweep_from_frame(pd.read_parquet(q), str(q), {}),
+    }
+    if p.suffix.lower() not in loaders:
+        raise SpecError(str(p), "", f"cannot tell what {p.suffix or 'this file'} holds",
+                        allowed=".json (run), .csv (validation), .parquet or a directory (sweep)")
+    return loaders[p.suffix.lower()](p)
+
+
+def _read_json(p: Path) -> Any:
+    try:
+        return json.loads(p.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SpecError(str(p), "", f"not valid JSON ({e})") from None
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(p)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        raise SpecError(str(p), "", f"not a readable CSV ({str(e).splitlines()[0]})") from None
+
+
+def load_run(doc: Any, source: str) -> ReportInput:
+    """Check a run's JSON document (``RunResult.to_dict()``) and fill in ``arch_summary`` when absent."""
+    if not isinstance(doc, dict):
+        raise SpecError(source, "", "expected a JSON object from `hwsim run --format json`")
+    missing = [k for k in RUN_KEYS if k not in doc]
+    if missing:
+        raise SpecError(source, missing[0], "missing", allowed="the output of `hwsim run --format json`")
+    if not isinstance(doc["ops"], list) or not doc["ops"]:
+        raise SpecError(source, "ops", "must be a non-empty list of op rows")
+    for i, op in enumerate(doc["ops"]):
+        for k in ("name", "unit", "flops", "seconds", "energy_j"):
+            if k not in op:
+                raise SpecError(source, f"ops[{i}].{k}", "missing")
+    notes: tuple[str, ...] = ()
+    if not doc.get("arch_summary"):
+        summary, notes = _recompute_summary(doc["arch"])
+        doc = {**doc, "arch_summary": summary}
+    return ReportInput(InputKind.RUN, source, run=doc, notes=notes)
+
+
+def _recompute_summary(arch_name: str) -> tuple[dict, tuple[str, ...]]:
+    from hwsim.arch.loader import load_arch
+    from hwsim.arch.summary import arch_summary
+    from hwsim.errors import HwsimError
+
+    try:
+        s = arch_summary(load_arch(arch_name))
+    except HwsimError:
+        return {}, (f"the JSON has no arch_summary and arch {arch_name!r} is not a shipped spec: no roofline",)
+    return s, (f"arch_summary recomputed from the shipped spec {arch_name!r} (any --set overrides of the run "
+               "are not reflected in the roofline ceilings)",)
+
+
+def _load_sweep(d: Path) -> ReportInput:
+    if not (d / "chunks").is_dir():
+        raise SpecError(str(d), "chunks", "a sweep results directory needs chunks/part-*.parquet",
+                        allowed="the --out directory of `hwsim sweep`")
+    meta = _read_json(d / "meta.json") if (d / "meta.json").exists() else {}
+    try:
+        frame = read_sweep_points(d)
+    except (OSError, ValueError) as e:
+        raise SpecError(str(d / "chunks"), "", f"cannot read the parquet chunks ({str(e).splitlines()[0]})") from None
+    return _sweep_from_frame(frame, str(d), meta if isinstance(meta, dict) else {})
+
+
+def _sweep_from_frame(frame: pd.DataFrame, source: str, meta: dict) -> ReportInput:
+    missing = [c for c in ("point_id", *SWEEP_OUTPUTS) if c not in frame.columns]
+    if missing:
+        raise SpecError(source, missing[0], "missing column", allowed="point_id, block, <params>, latency_s, "
+                        "energy_j, area_mm2, ... (the sweep results contract)")
+    if frame.empty:
+        raise SpecError(source, "", "the sweep has no points yet")
+    frame = frame.copy()
+    if "block" not in frame.columns:
+        frame["block"] = "block"
+    if "error" not in frame.columns:
+        frame["error"] = None
+    return ReportInput(InputKind.SWEEP, source, frame=frame, meta=meta)
+
+
+def load_validation(frame: pd.DataFrame, source: str, *, measured: str | None = None,
+                    predicted: str | None = None) -> ReportInput:
+    """Check a validation CSV: a measured and a predicted column, both positive seconds."""
+    measured = measured or "seconds"
+    predicted = predicted or next((c for c in PRED_COLUMNS if c in frame.columns), None)
+    if predicted is None:
+        raise SpecError(source, "", "no predicted column", allowed=", ".join(PRED_COLUMNS) + " or --predicted COL")
+    for col in (measured, predicted):
+        if col not in frame.columns:
+            raise SpecError(source, col, "no such column", allowed=", ".join(map(str, frame.columns)))
+        vals = pd.to_numeric(frame[col], errors="coerce")
+        bad = frame.index[~(vals > 0)]
+        if len(bad):
+            raise SpecError(source, f"{col}[row {bad[0] + 2}]", f"must be a positive number, got {frame[col][bad[0]]!r}")
+    return ReportInput(InputKind.VALIDATION, source, frame=frame, meta={"measured": measured, "predicted": predicted})

@@ -1,0 +1,201 @@
+"""The shipped report plans: what a run, a sweep and a validation report show, in reading order.
+
+Prose is generated from the numbers (largest op, dominant component, ridge points) and every figure says in
+its caption what it plots; the numbers themselves come from the input, never from here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from hwsim.report import figures as F
+from hwsim.report import tables as T
+from hwsim.report.build import Report, Section, TableOut, one_axes, register_plan, render_figure
+from hwsim.report.inputs import InputKind, ReportInput
+from hwsim.units import format_si
+
+
+def display(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """Format columns for people: SI prefixes with ``units[col]``, ``%`` for shares, others as they are."""
+    out = frame.copy()
+    for col, unit in units.items():
+        if col not in out.columns:
+            continue
+        if unit == "%":
+            out[col] = [f"{100 * v:.1f}%" for v in frame[col]]
+        else:
+            out[col] = [format_si(float(v), unit) for v in frame[col]]
+    return out.astype(str)
+
+
+def _table(name: str, caption: str, data: pd.DataFrame, units: dict[str, str]) -> TableOut:
+    return TableOut(name, caption, data, display(data, units))
+
+
+# ---- run ----------------------------------------------------------------------------------------------
+OP_UNITS = {"flops": "FLOP", "dram_bytes": "B", "seconds": "s", "compute_s": "s", "stall_s": "s", "energy_j": "J",
+            "achieved_flops_s": "FLOP/s", "utilization": "%"}
+
+
+def _run_prose(run: dict, ops: pd.DataFrame, energy: pd.DataFrame) -> tuple[str, ...]:
+    top = ops.loc[ops["seconds"].idxmax()]
+    op_sum = ops["seconds"].sum() or 1.0
+    bounds = ops["bound"].value_counts()
+    comp = energy.iloc[0] if len(energy) else None
+    lines = [f"The block takes {format_si(run['block']['seconds'], 's')} and {format_si(run['block']['energy_j'], 'J')}. "
+             f"The longest op is `{top['op']}` on `{top['unit']}` ({format_si(top['seconds'], 's')}, "
+             f"{100 * top['seconds'] / op_sum:.0f}% of the summed op time, {top['bound']}-bound). "
+             + ", ".join(f"{n} of {len(ops)} ops are {b}-bound" for b, n in bounds.items()) + "."]
+    if comp is not None:
+        lines.append(f"The largest energy component is `{comp['component']}` ({100 * comp['share']:.1f}% of the "
+                     "block's energy).")
+    return tuple(lines)
+
+
+def _ridge_prose(arch: dict, off_chip: str | None) -> str:
+    mems = arch.get("memories") or {}
+    if not off_chip or off_chip not in mems:
+        return "The arch summary names no memory bandwidths, so no ridge points can be given."
+    bw = mems[off_chip]["bandwidth_bytes_s"]
+    parts = [f"{label} {p / bw:.0f} FLOP/B" for label, p in F._ceilings(arch)]
+    return (f"Ridge points against `{off_chip}` ({format_si(bw, 'B/s')}): " + "; ".join(parts) + ". An op left of "
+            "its unit's ridge cannot reach the unit's peak whatever the mapping; one below its ceiling and right "
+            "of the ridge loses time to fill, drain or fold quantisation.")
+
+
+@register_plan(InputKind.RUN)
+def run_report(inp: ReportInput) -> Report:
+    run = inp.run
+    ops, energy, area = T.ops_frame(run), T.energy_frame(run), T.area_frame(run)
+    b = run["block"]
+    sched = pd.DataFrame(run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
+    arch = run.get("arch_summary") or {}
+    n = len(ops)
+    op_h = 1.2 + 0.28 * n
+    figs = {
+        "shares": render_figure("block_shares", "Shares of the block's summed op time by op, its energy by op, "
+                                "and its energy by component.", one_axes(F.block_shares, ops), 9, 2.8),
+        "latency": render_figure("latency_by_op", "Latency of each op, split into compute time and time stalled "
+                                 "on memory or overhead; [unit] is where the op ran.",
+                                 one_axes(F.latency_by_op, ops), 9, op_h),
+        "energy": render_figure("energy_by_op", "Energy of each op, stacked by component (leakage is each op's "
+                                "share of the block's static energy).", one_axes(F.energy_by_op, ops), 9, op_h),
+        "area": render_figure("area_breakdown", "Die area by component.", one_axes(F.area_breakdown, area),
+                              9, 1.2 + 0.3 * len(area)),
+    }
+    if arch.get("units"):
+        figs["roofline"] = render_figure(
+            "roofline", "Each op at its arithmetic intensity against each memory level (marker) and its achieved "
+            "throughput (colour = op); red lines are the units' peak flop rates, grey lines the levels' "
+            "bandwidths; the star is the whole block against off-chip memory.",
+            one_axes(F.roofline, ops, arch=arch, block=(b.get("flops", 0.0), b.get("dram_bytes", 0.0), b["seconds"])),
+            9, 5.5)
+    if len(sched):
+        figs["timeline"] = render_figure("timeline", "When each op ran on its unit (colours as in the roofline).",
+                                         one_axes(F.timeline, sched), 9, 1.0 + 0.45 * sched["unit"].nunique())
+    op_cols = ["op", "kind", "unit", "bound", "flops", "dram_bytes", "seconds", "compute_s", "stall_s", "energy_j",
+               "achieved_flops_s", "utilization"]
+    t_ops = _table("ops", "Per-op costs (CSV: every column, SI units).", ops, OP_UNITS)
+    t_ops = TableOut(t_ops.name, t_ops.caption, t_ops.data, t_ops.display[op_cols])
+    t_energy = _table("energy_by_component", "Block energy by component.", energy, {"energy_j": "J", "share": "%"})
+    t_area = TableOut("area_by_component", "Die area by component.", area,
+                      area.assign(area_mm2=[f"{a:.2f}" for a in area["area_mm2"]],
+                                  share=[f"{100 * s:.1f}%" for s in area["share"]]).astype(str))
+    head = T.headline_frame(run)
+    t_head = TableOut("headline", "Block totals.", head, head.assign(value=[
+        f"{v:.2f} mm²" if u == "mm^2" else format_si(float(v), u) for v, u in zip(head["value"], head["unit"])
+    ])[["quantity", "value"]])
+    ridge = _ridge_prose(arch, T.off_chip_level(run)) if arch.get("units") else \
+        "No arch summary: the roofline is left out (see the notes)."
+    sections = [
+        Section("Where the time and energy go", _run_prose(run, ops, energy), (figs["shares"],)),
+        Section("Latency by op", (), (figs["latency"],) + ((figs["timeline"],) if "timeline" in figs else ()),
+                (t_ops,)),
+        Section("Energy by op and component", (), (figs["energy"],), (t_energy,)),
+        Section("Roofline", (ridge,), (figs["roofline"],) if "roofline" in figs else ()),
+        Section("Area", (), (figs["area"],), (t_area,)),
+    ]
+    op_notes = sorted({f"`{op['name']}`: {nt}" for op in run["ops"] for nt in op.get("notes", [])})
+    sections.append(Section("Where the numbers come from", tuple(run.get("notes", [])) + tuple(op_notes),
+                            bullets=True))
+    p = {k: v for k, v in (run.get("params") or {}).items() if v not in (None, 0, "") and k != "model"}
+    subtitle = (", ".join(f"{k} {v}" for k, v in p.items()) + f"; engine {run.get('engine', '?')}; "
+                f"inputs hash {run.get('inputs_hash', '?')}")
+    headline = tuple((q, v) for q, v in zip(t_head.display["quantity"], t_head.display["value"]))
+    return Report(f"{run['workload']} on {run['arch']}", subtitle, headline, tuple(sections), inp.notes, inp)
+
+
+# ---- sweep --------------------------------------------------------------------------------------------
+SWEEP_UNITS = {"latency_s": "s", "energy_j": "J", "area_mm2": "mm²"}
+
+
+def _sensitivity_draw(points: pd.DataFrame, param: str):
+    def draw(fig):
+        for ax, metric in zip(fig.subplots(1, 3), ("latency_s", "energy_j", "area_mm2")):
+            F.sensitivity(points, ax, param=param, metric=metric)
+    return draw
+
+
+@register_plan(InputKind.SWEEP)
+def sweep_report(inp: ReportInput) -> Report:
+    pts, meta = inp.frame, inp.meta
+    ok = T.ok_points(pts)
+    params = T.sweep_params(pts)
+    front = T.pareto_frame(pts)
+    sections = [Section(
+        "Latency against energy",
+        (f"{len(ok)} of {len(pts)} points evaluated without error; {len(front)} are on the latency-energy front of "
+         "their block (no other point is both faster and more frugal).",),
+        (render_figure("pareto", "Every point's block latency against its energy, coloured by die area; the "
+                       "front is ringed in red.", one_axes(F.pareto_scatter, pts), 8, 5.5),),
+        (_table("pareto_front", "The front, fastest first.", front, SWEEP_UNITS),))]
+    for prm in params:
+        if ok[prm].nunique() < 2:
+            continue
+        sens = T.sensitivity_frame(pts, prm)
+        sections.append(Section(
+            f"Sensitivity to {prm}", (),
+            (render_figure(f"sensitivity_{prm}", f"Latency, energy and area against {prm}: the median over the "
+                           "other parameters, shaded from their min to their max.",
+                           _sensitivity_draw(pts, prm), 11, 3.4),),
+            (_table(f"sensitivity_{prm}", f"Median, min and max per value of {prm}.", sens,
+                    {c: SWEEP_UNITS[c.split(".")[0]] for c in sens.columns if c.split(".")[0] in SWEEP_UNITS}),)))
+    failed = pts[~pts["point_id"].isin(ok["point_id"])]
+    if len(failed):
+        errs = failed["error"].astype("string").fillna("non-positive latency or energy").value_counts()
+        t = errs.rename_axis("error").reset_index(name="points")
+        sections.append(Section("Failed points", (f"{len(failed)} points have no result.",), (),
+                                (TableOut("errors", "Errors and how many points each.", t, t.astype(str)),)))
+    best_l, best_e = ok.loc[ok["latency_s"].idxmin()], ok.loc[ok["energy_j"].idxmin()]
+    headline = (("points", f"{len(ok)} ok / {len(pts)}"), ("swept", ", ".join(params) or "nothing"),
+                ("fastest", f"{format_si(best_l['latency_s'], 's')} ({best_l['point_id']})"),
+                ("least energy", f"{format_si(best_e['energy_j'], 'J')} ({best_e['point_id']})"),
+                ("on the front", str(len(front))))
+    wl = meta.get("workload") or meta.get("workloads") or sorted(ok["block"].unique())
+    title = f"Sweep of {meta.get('arch', 'an architecture')} over {wl if isinstance(wl, str) else ', '.join(map(str, wl))}"
+    subtitle = f"engine {meta.get('engine', '?')}; created {meta.get('created', '?')}; {inp.source}"
+    return Report(title, subtitle, headline, tuple(sections), inp.notes, inp)
+
+
+# ---- validation ---------------------------------------------------------------------------------------
+@register_plan(InputKind.VALIDATION)
+def validation_report(inp: ReportInput) -> Report:
+    rows, mcol, pcol = inp.frame, inp.meta["measured"], inp.meta["predicted"]
+    group = "kind" if "kind" in rows.columns else None
+    stats = T.parity_frame(rows, mcol, pcol, group)
+    ape = (rows[pcol] - rows[mcol]).abs() / rows[mcol]
+    worst = rows.assign(ape=ape).sort_values("ape", ascending=False).head(10)
+    pct = {c: "%" for c in ("mape", "median_ape", "max_ape", "within_10pct", "within_25pct", "ape")}
+    s = stats.iloc[0]
+    sections = (Section(
+        "Predicted against measured",
+        (f"{int(s['n'])} rows; mean absolute percentage error {100 * s['mape']:.1f}%, median "
+         f"{100 * s['median_ape']:.1f}%; predictions are {s['log_bias']:.2f}x the measurements on geometric "
+         "average.",),
+        (render_figure("parity", f"`{pcol}` against `{mcol}` on log-log axes; the dashed lines are ±25%.",
+                       one_axes(F.parity, rows, measured=mcol, predicted=pcol, group=group), 6.5, 6),),
+        (_table("parity_stats", "Error statistics, all rows and by kind.", stats, pct),
+         _table("worst_rows", "The ten rows predicted worst.", worst, {mcol: "s", pcol: "s", "ape": "%"}))),)
+    headline = (("rows", str(int(s["n"]))), ("MAPE", f"{100 * s['mape']:.1f}%"),
+                ("within ±25%", f"{100 * s['within_25pct']:.0f}%"), ("bias (pred/meas)", f"{s['log_bias']:.2f}x"))
+    return Report(f"Validation: {pcol} vs {mcol}", inp.source, headline, sections, inp.notes, inp)
