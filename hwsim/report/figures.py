@@ -7,7 +7,7 @@ the functions only draw what the frame holds, so a user can call them on their o
 >>> import pandas as pd
 >>> ax = area_breakdown(pd.DataFrame({"component": ["mxu", "sram"], "area_mm2": [3.0, 1.0],
 ...                                   "share": [0.75, 0.25]}), Figure().subplots())
->>> [round(p.get_width(), 1) for p in ax.patches]
+>>> [float(p.get_width()) for p in ax.patches]
 [3.0, 1.0]
 """
 
