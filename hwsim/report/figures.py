@@ -262,11 +262,17 @@ METRICS = {"latency_s": ("latency", "s"), "energy_j": ("energy", "J"), "area_mm2
            "flops": ("flops", "FLOP"), "dram_bytes": ("off-chip traffic", "B"), "utilization": ("utilization", "")}
 
 
-def _maybe_log(ax: Axes, axis: str, values) -> None:
+def _axis_format(ax: Axes, axis: str, values, unit: str, log: bool | None = None) -> None:
+    """Engineering-prefixed ticks; a log scale (ticks at 1, 2, 5 per decade) when ``log`` or, if None, when
+    ``values`` span >= 10x."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v) & (v > 0)]
-    if len(v) and v.max() / v.min() >= 10:
+    a = ax.xaxis if axis == "x" else ax.yaxis
+    if log or (log is None and len(v) and v.max() / v.min() >= 10):
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+        a.set_major_locator(mpl.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        a.set_minor_formatter(mpl.ticker.NullFormatter())
+    a.set_major_formatter(EngFormatter(unit=unit))
 
 
 def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: str = "energy_j",
@@ -288,17 +294,30 @@ def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: st
         ax.scatter(front[x], front[y], s=60, facecolors="none", edgecolors="firebrick", linewidths=1.2, zorder=3)
     if blocks:
         ax.figure.colorbar(sc, ax=ax, label=f"{METRICS.get(color, (color, ''))[0]} ({METRICS.get(color, ('', ''))[1]})")
-    _maybe_log(ax, "x", ok[x])
-    _maybe_log(ax, "y", ok[y])
     for axis, col in (("x", x), ("y", y)):
         name, unit = METRICS.get(col, (col, ""))
-        getattr(ax, f"{axis}axis").set_major_formatter(EngFormatter(unit=unit))
+        _axis_format(ax, axis, ok[col], unit)
         getattr(ax, f"set_{axis}label")(name)
     failed = len(frame) - len(ok)
     ax.set_title(f"{len(ok)} points, {on_front} on the front" + (f", {failed} failed" if failed else ""))
     if len(blocks) > 1:
         ax.legend(fontsize=7, frameon=False)
     return ax
+
+
+def _param_axis(ax: Axes, values: np.ndarray) -> None:
+    """x axis for a numeric parameter: log2 for powers of two, log10 when spread >= 10x, ticks at the values
+    themselves when there are few."""
+    pos = len(values) > 1 and values.min() > 0
+    pow2 = pos and np.all(np.log2(values) == np.round(np.log2(values))) and values.max() / values.min() >= 4
+    if pow2:
+        ax.set_xscale("log", base=2)
+    elif pos and values.max() / values.min() >= 10:
+        ax.set_xscale("log")
+    if len(values) <= 8:
+        fmt = EngFormatter(sep="")
+        ax.set_xticks(values, [f"{v:g}" if pow2 or abs(v) < 1e4 else fmt(v) for v in values])
+        ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
 
 
 def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "latency_s") -> Axes:
@@ -315,12 +334,11 @@ def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "lat
         ax.plot(xv, g["median"], marker="o", color=color, label=str(b))
         ax.fill_between(xv, g["min"], g["max"], color=color, alpha=0.18, lw=0)
     if numeric:
-        _maybe_log(ax, "x", ok[param])
+        _param_axis(ax, np.unique(ok[param].to_numpy(float)))
     else:
         ax.set_xticks(range(len(cats)), [str(c) for c in cats])
-    _maybe_log(ax, "y", ok[metric])
     name, unit = METRICS.get(metric, (metric, ""))
-    ax.yaxis.set_major_formatter(EngFormatter(unit=unit))
+    _axis_format(ax, "y", ok[metric], unit)
     ax.set_xlabel(param)
     ax.set_ylabel(name)
     ax.set_title(f"{name} vs {param}", fontsize=9)
@@ -345,13 +363,11 @@ def parity_plot(measured, predicted, ax: Axes, *, measured_label: str = "measure
     ax.plot(xx, xx, color="black", lw=1, label="y = x")
     for f in (1 - band, 1 + band):
         ax.plot(xx, xx * f, color="0.4", lw=0.8, ls="--")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    for axis in ("x", "y"):
+        _axis_format(ax, axis, [lo, hi], unit, log=True)
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)
     ax.set_aspect("equal")
-    ax.xaxis.set_major_formatter(EngFormatter(unit=unit))
-    ax.yaxis.set_major_formatter(EngFormatter(unit=unit))
     ax.set_xlabel(measured_label)
     ax.set_ylabel(predicted_label)
     ape = np.abs(p - m) / m

@@ -16,13 +16,18 @@ from hwsim.units import format_si
 
 
 def display(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
-    """Format columns for people: SI prefixes with ``units[col]``, ``%`` for shares, others as they are."""
+    """Format columns for people: SI prefixes with ``units[col]``, ``%`` for shares, ``x`` for ratios,
+    ``count`` for integers; other columns as they are."""
     out = frame.copy()
     for col, unit in units.items():
         if col not in out.columns:
             continue
         if unit == "%":
             out[col] = [f"{100 * v:.1f}%" for v in frame[col]]
+        elif unit == "x":
+            out[col] = [f"{v:.3g}x" for v in frame[col]]
+        elif unit == "count":
+            out[col] = [f"{int(v)}" for v in frame[col]]
         else:
             out[col] = [format_si(float(v), unit) for v in frame[col]]
     return out.astype(str)
@@ -186,6 +191,7 @@ def validation_report(inp: ReportInput) -> Report:
     ape = (rows[pcol] - rows[mcol]).abs() / rows[mcol]
     worst = rows.assign(ape=ape).sort_values("ape", ascending=False).head(10)
     pct = {c: "%" for c in ("mape", "median_ape", "max_ape", "within_10pct", "within_25pct", "ape")}
+    pct.update(n="count", log_bias="x")
     s = stats.iloc[0]
     sections = (Section(
         "Predicted against measured",
