@@ -13,7 +13,7 @@ from pathlib import Path
 from hwsim.report.build import Report, build_report
 from hwsim.report.inputs import InputKind, ReportInput, load_input, load_run
 
-__all__ = ["InputKind", "Report", "ReportInput", "build_report", "load_input", "make_report"]
+__all__ = ["InputKind", "Report", "ReportInput", "build_report", "load_input", "make_report", "save_report"]
 
 
 def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None = None,
@@ -25,9 +25,6 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
     A run's JSON is copied to ``input.json`` so the directory regenerates itself; ``manifest.json`` says
     what produced everything.
     """
-    from hwsim.report.manifest import created_utc, git_commit, make_manifest, _version
-    from hwsim.report.render import write_report
-
     if str(source) == "-":
         try:
             doc = json.loads(stdin_text or "")
@@ -37,7 +34,17 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
         inp, sha = load_run(doc, "<stdin>"), hashlib.sha256((stdin_text or "").encode()).hexdigest()
     else:
         inp, sha = load_input(source, measured=measured, predicted=predicted), None
-    report = build_report(inp)
+    return save_report(build_report(inp), out_dir, input_sha256=sha, command=command)
+
+
+def save_report(report: Report, out_dir: str | Path, *, input_sha256: str | None = None,
+                command: list[str] | None = None) -> list[Path]:
+    """Write a built report (``report.md``, ``report.html``, figures, tables, ``input.json`` for runs,
+    ``manifest.json``) to ``out_dir``; returns the files written, relative to it."""
+    from hwsim.report.manifest import _version, created_utc, git_commit, make_manifest
+    from hwsim.report.render import write_report
+
+    inp = report.input
     out = Path(out_dir)
     commit = git_commit()
     footer = (f"Made by hwsim {_version('hwsim')}" + (f" (commit {commit[:12]})" if commit else "")
@@ -46,6 +53,6 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
     if inp.kind is InputKind.RUN:
         (out / "input.json").write_text(json.dumps(inp.run, indent=1) + "\n")
         files.append(Path("input.json"))
-    manifest = make_manifest(inp, out, files, command, sha)
+    manifest = make_manifest(inp, out, files, command, input_sha256)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return files + [Path("manifest.json")]

@@ -173,5 +173,5 @@ def load_validation(frame: pd.DataFrame, source: str, *, measured: str | None = 
         vals = pd.to_numeric(frame[col], errors="coerce")
         bad = frame.index[~(vals > 0)]
         if len(bad):
-            raise SpecError(source, f"{col}[row {bad[0] + 2}]", f"must be a positive number, got {frame[col][bad[0]]!r}")
+            raise SpecError(source, f"{col}[row {bad[0] + 2}]", f"must be a positive number, got {frame[col][bad[0]]}")
     return ReportInput(InputKind.VALIDATION, source, frame=frame, meta={"measured": measured, "predicted": predicted})

@@ -1,0 +1,112 @@
+"""Figures: drawn values equal the data, PNGs decode at the size asked for, SVGs declare it."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from hwsim.report import figures as F
+from hwsim.report import tables as T
+from hwsim.report.build import DPI, one_axes, render_figure
+from hwsim.report.inputs import load_input
+
+
+def _ax():
+    return Figure().subplots()
+
+
+def test_png_and_svg_have_the_requested_size(run_doc):
+    """7.5 x 3.2 in at 100 dpi -> 750 x 320 px; the SVG says 540pt x 230.4pt (72 pt/in)."""
+    f = render_figure("area", "cap", one_axes(F.area_breakdown, T.area_frame(run_doc)), 7.5, 3.2)
+    img = Image.open(io.BytesIO(f.png))
+    img.load()
+    assert img.format == "PNG" and img.size == (750, 320) == f.size_px
+    w, h = re.search(r'<svg[^>]*width="([\d.]+)pt" height="([\d.]+)pt"', f.svg).groups()
+    assert (float(w), float(h)) == pytest.approx((540.0, 230.4))
+    # not blank: at least 2% of the pixels are coloured (the bars)
+    rgb = np.asarray(img.convert("RGB"), int)
+    assert ((rgb.max(axis=2) - rgb.min(axis=2)) > 60).mean() > 0.02
+
+
+def test_every_report_figure_decodes(built):
+    """Every figure of the three report kinds decodes as a PNG of its declared size."""
+    names = []
+    for report in built.values():
+        for fig in report.figures:
+            img = Image.open(io.BytesIO(fig.png))
+            assert img.size == (round(fig.width_in * DPI), round(fig.height_in * DPI)), fig.name
+            assert fig.svg.lstrip().startswith("<?xml") and "</svg>" in fig.svg
+            names.append(fig.name)
+    assert {"block_shares", "latency_by_op", "energy_by_op", "roofline", "timeline", "area_breakdown", "pareto",
+            "sensitivity_units.mxu.rows", "sensitivity_memories.hbm.bandwidth", "parity"} <= set(names)
+
+
+def test_latency_bars_are_the_op_times(run_doc):
+    """Stacked bars: compute segment width = compute_s, stall segment starts where compute ends."""
+    f = T.ops_frame(run_doc)
+    ax = F.latency_by_op(f, _ax())
+    n = len(f)
+    comp, stall = ax.patches[:n], ax.patches[n:2 * n]
+    np.testing.assert_allclose([p.get_width() for p in comp], f["compute_s"])
+    np.testing.assert_allclose([p.get_x() for p in stall], f["compute_s"])
+    np.testing.assert_allclose([p.get_x() + p.get_width() for p in stall], f["seconds"])
+
+
+def test_energy_stack_tops_are_op_energies(run_doc):
+    f = T.ops_frame(run_doc)
+    ax = F.energy_by_op(f, _ax())
+    right = {}
+    for p in ax.patches:
+        y = round(p.get_y() + p.get_height() / 2, 6)
+        right[y] = max(right.get(y, 0.0), p.get_x() + p.get_width())
+    tops = [right[y] for y in sorted(right, reverse=True)]
+    np.testing.assert_allclose(tops, f["energy_j"], rtol=1e-9)
+
+
+def test_roofline_ceilings_and_points(run_doc):
+    """Ceilings at the npu's peaks (131.072 and 1.024 TFLOP/s); every op sits on or under its roofs:
+    achieved <= bandwidth x intensity at every level (the roofline law the model must obey)."""
+    f = T.ops_frame(run_doc)
+    ax = F.roofline(f, _ax())
+    flat = {float(l.get_ydata()[0]) for l in ax.lines if len(set(np.asarray(l.get_ydata(), float))) == 1}
+    assert {131.072e12, 1.024e12} <= flat
+    mems = run_doc["arch_summary"]["memories"]
+    level_points = [c.get_offsets() for c in ax.collections[:len(mems)]]
+    for pts, (lv, m) in zip(level_points, mems.items()):
+        sub = f[(f.flops > 0) & (f[f"bytes.{lv}"] > 0)]
+        np.testing.assert_allclose(pts[:, 0], sub.flops / sub[f"bytes.{lv}"])
+        np.testing.assert_allclose(pts[:, 1], sub.achieved_flops_s)
+        assert np.all(pts[:, 1] <= m["bandwidth_bytes_s"] * pts[:, 0] * (1 + 1e-9))
+    assert "kv_append" in " ".join(t.get_text() for t in ax.texts)  # 0 flops: named, not plotted
+
+
+def test_pareto_rings_the_front(sweep_dir):
+    pts = load_input(sweep_dir).frame
+    ax = F.pareto_scatter(pts, Figure().subplots())
+    ringed = sum(len(c.get_offsets()) for c in ax.collections if len(c.get_facecolors()) == 0)
+    assert ringed == len(T.pareto_frame(pts)) == 16
+    assert ax.get_title() == "24 points, 16 on the front, 1 failed"
+
+
+def test_sensitivity_lines_are_medians(sweep_dir):
+    pts = load_input(sweep_dir).frame
+    ax = F.sensitivity(pts, _ax(), param="units.mxu.rows", metric="latency_s")
+    s = T.sensitivity_frame(pts, "units.mxu.rows")
+    dec = ax.lines[0]
+    np.testing.assert_allclose(dec.get_xdata(), [32, 64, 128, 256])
+    np.testing.assert_allclose(dec.get_ydata(), s[s.block == "decode"]["latency_s.median"])
+    assert ax.get_xscale() == "log"  # powers of two -> log2 axis
+
+
+def test_parity_plot_takes_arrays():
+    ax = F.parity_plot(np.array([1e-3, 2e-3]), np.array([1.1e-3, 1.6e-3]), _ax(), measured_label="meas",
+                       predicted_label="pred")
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), [[1e-3, 1.1e-3], [2e-3, 1.6e-3]])
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert ax.get_title().startswith("n = 2, MAPE 15.0%")  # (10% + 20%) / 2
