@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Iterable
 
 from hwsim.arch.loader import load_arch
@@ -127,3 +128,18 @@ def report(source: str, out: str, *, measured: str | None = None, predicted: str
 
     return make_report(source, out, measured=measured, predicted=predicted, stdin_text=stdin_text,
                        command=command)
+
+
+def plot(figure: str, source: str, output: str, **options) -> Path:
+    """Draw one named report figure of a results file into ``output`` (format by extension), for papers.
+    Names and options: :data:`hwsim.report.catalog.CATALOG`."""
+    from hwsim.report.catalog import plot as _plot
+
+    return _plot(figure, source, output, **options)
+
+
+def plot_script(figure: str, doc: str, argv: list[str] | None = None) -> int:
+    """The command line of ``scripts/plot_<figure>.py`` (``--help`` lists its options); returns the exit status."""
+    from hwsim.report.catalog import script_main
+
+    return script_main(figure, doc, argv)

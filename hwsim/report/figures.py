@@ -179,7 +179,7 @@ def _label_clusters(ax: Axes, pts: pd.DataFrame, level: str, decades: float = 0.
 
 
 def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: tuple[float, float, float] | None
-             = None) -> Axes:
+             = None, legend: bool = True) -> Axes:
     """Hierarchical roofline: each op at its arithmetic intensity against every memory level and its achieved
     throughput; ceilings are the units' peak flop rates, slopes the levels' bandwidths.
 
@@ -191,6 +191,8 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
         ``arch_summary`` (default ``frame.attrs["arch_summary"]``).
     block : (flops, off-chip bytes, seconds), optional
         Adds the whole block as a star.
+    legend : bool
+        Ops, levels and the block in a legend right of the axes (off for narrow figures: ops stay labelled).
 
     Notes
     -----
@@ -238,7 +240,7 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     ymin = min(list(pts["achieved_flops_s"]) + [max(peaks) / 1e3]) / 4
     ax.set_ylim(ymin, max(peaks) * 3)
     ax.yaxis.set_major_formatter(EngFormatter(unit="FLOP/s"))
-    ax.set_xlabel("arithmetic intensity (FLOP / byte moved at the level)")
+    ax.set_xlabel("arithmetic intensity (FLOP/B at each level)")
     ax.set_ylabel("achieved throughput")
     ax.set_title("roofline")
     handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o)
@@ -249,7 +251,8 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     if block:
         handles.append(Line2D([], [], marker="*", ls="", color="gold", markeredgecolor="black", markersize=11,
                               label="block vs off-chip"))
-    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    if legend:
+        ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     skipped = list(frame.loc[frame["flops"] <= 0, "op"])
     if skipped:
         ax.text(0.01, 0.01, "not shown (no flops): " + ", ".join(skipped), transform=ax.transAxes, fontsize=7,
