@@ -30,6 +30,24 @@ COMPONENT_FAMILIES = {"compute": "Blues", "sram": "Greens", "dram": "Oranges", "
 LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
+_PREFIX = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+
+
+def eng(value: float, unit: str) -> str:
+    """Three significant digits with an SI prefix from f to E (``eng(1.98e15, "FLOP/s") == "1.98 PFLOP/s"``).
+
+    >>> eng(1.979e15, "FLOP/s"), eng(819.2e9, "B/s"), eng(0.0, "J")
+    ('1.98 PFLOP/s', '819 GB/s', '0 J')
+    """
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g} {unit}"
+    exp = int(np.clip(np.floor(np.log10(abs(value)) / 3) * 3, -15, 18))
+    mant = float(f"{value / 10 ** exp:.3g}")
+    if abs(mant) >= 1000 and exp < 18:
+        mant, exp = mant / 1000, exp + 3
+    return f"{mant:g} {_PREFIX[exp]}{unit}"
+
+
 def op_colors(ops: Sequence[str]) -> dict[str, tuple]:
     """One colour per op, stable in block order (tab20, cycling)."""
     cmap = mpl.colormaps["tab20"]
@@ -163,15 +181,16 @@ def _ceilings(arch: dict) -> list[tuple[str, float]]:
     return out
 
 
-def _label_clusters(ax: Axes, pts: pd.DataFrame, level: str, decades: float = 0.08) -> None:
-    """Name the ops at each point against ``level``; ops within ``decades`` of each other share one label."""
+def _label_clusters(ax: Axes, pts: pd.DataFrame, level: str, dx: float = 0.3, dy: float = 0.15) -> None:
+    """Name the ops at their points against ``level``; an op within ``dx`` decades of intensity and ``dy``
+    decades of throughput of an already-labelled op joins that label (so labels do not overprint)."""
     lx = np.log10(pts["flops"] / pts[f"bytes.{level}"]).to_numpy()
     ly = np.log10(pts["achieved_flops_s"]).to_numpy()
-    key = [(round(a / decades), round(b / decades)) for a, b in zip(lx, ly)]
-    groups: dict[tuple, list[int]] = {}
-    for i, k in enumerate(key):
-        groups.setdefault(k, []).append(i)
-    for idx in groups.values():
+    groups: list[list[int]] = []
+    for i in np.argsort(lx, kind="stable"):
+        home = next((g for g in groups if abs(lx[g[0]] - lx[i]) < dx and abs(ly[g[0]] - ly[i]) < dy), None)
+        home.append(i) if home is not None else groups.append([i])
+    for idx in groups:
         names = [pts["op"].iloc[i] for i in idx]
         text = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:3])} +{len(names) - 3}"
         ax.annotate(text, (10 ** lx[idx[0]], 10 ** ly[idx[0]]), xytext=(6, -10), textcoords="offset points",
@@ -232,7 +251,7 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
                     ls=("-", "--", ":", "-.")[i % 4])
     for label, p in ceil:
         ax.axhline(p, color="firebrick", lw=0.8, alpha=0.8)
-        ax.annotate(f"{label}: {format_si(p, 'FLOP/s')}", (hi, p), ha="right", va="bottom", fontsize=7,
+        ax.annotate(f"{label}: {eng(p, 'FLOP/s')}", (hi, p), ha="right", va="bottom", fontsize=7,
                     color="firebrick", xytext=(-2, 1), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -246,7 +265,7 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o)
                for o in pts["op"]]
     handles += [Line2D([], [], marker=LEVEL_MARKERS[i % 6], ls=("-", "--", ":", "-.")[i % 4], color="0.25",
-                       label=f"vs {lv}" + (f": {format_si(float(mems[lv]['bandwidth_bytes_s']), 'B/s')}"
+                       label=f"vs {lv}" + (f": {eng(float(mems[lv]['bandwidth_bytes_s']), 'B/s')}"
                                            if lv in mems else "")) for i, lv in enumerate(lvls)]
     if block:
         handles.append(Line2D([], [], marker="*", ls="", color="gold", markeredgecolor="black", markersize=11,
