@@ -28,9 +28,10 @@ def _q(base: str):
     return BeforeValidator(conv)
 
 
-Bytes = Annotated[float, _q("B"), Field(gt=0)]
-BytesPerS = Annotated[float, _q("B/s"), Field(gt=0)]
-Hertz = Annotated[float, _q("Hz"), Field(gt=0)]
+# Lower bounds keep every derived cycle count finite: a byte, a byte per second, a hertz.
+Bytes = Annotated[float, _q("B"), Field(ge=1)]
+BytesPerS = Annotated[float, _q("B/s"), Field(ge=1)]
+Hertz = Annotated[float, _q("Hz"), Field(ge=1)]
 Seconds = Annotated[float, _q("s"), Field(ge=0)]
 
 

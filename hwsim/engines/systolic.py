@@ -168,7 +168,7 @@ class SystolicEngine(Engine):
             add(writes, stage, "ifmap", t.a_bytes)
             add(writes, stage, "filter", t.w_bytes)
         moved = {lv: sum(reads.get(lv, {}).values()) + sum(writes.get(lv, {}).values())
-                 for lv in set(reads) | set(writes) if lv != f"{unit}.buffers"}
+                 for lv in sorted(set(reads) | set(writes)) if lv != f"{unit}.buffers"}
         mem = level_cycles(moved, arch)
         # the first fold's operands cannot be prefetched behind compute
         first = (min(m, u.rows) * min(k, u.rows) * ea + min(k, u.rows) * min(n, u.cols) * ew)
