@@ -126,5 +126,30 @@ def show(what, name, overrides) -> None:
     click.echo(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
 
 
+@main.command()
+@click.option("--arch", default="npu_128", show_default=True, help="shipped name or path to an arch YAML")
+@click.option("--target", default="llama2_7b", show_default=True, help="target model (shipped name or path)")
+@click.option("--draft", default="llama_160m", show_default=True, help="draft model (shipped name or path)")
+@click.option("--k", "k", type=click.IntRange(min=1), default=4, show_default=True, help="draft tokens per step")
+@click.option("--acceptance", type=click.FloatRange(0, 1), default=0.7, show_default=True,
+              help="probability that a drafted token is accepted")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--kv-len", type=click.IntRange(min=1), default=2048, show_default=True)
+@click.option("--engine", type=click.Choice(["analytical", "cycle", "roofline"]), default="analytical",
+              show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="arch or workload.<target field>")
+@click.option("--draft-set", "draft_overrides", multiple=True, metavar="FIELD=VALUE", help="draft model field")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@one_line_errors
+def specdec(arch, target, draft, k, acceptance, batch, kv_len, engine, overrides, draft_overrides, fmt) -> None:
+    """Speculative decoding: expected tokens per target step, draft and target costs, speedup over plain decoding."""
+    from hwsim import api
+    from hwsim.report.specdec import specdec_table
+
+    r = api.speculative(arch, target, draft, k, acceptance, batch, kv_len, engine=engine, overrides=overrides,
+                        draft_overrides=draft_overrides)
+    click.echo(json.dumps(r.to_dict(), indent=2) if fmt == "json" else specdec_table(r))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
