@@ -106,7 +106,8 @@ def cost_op(op: "Op", unit: str, arch: "ArchSpec", mapping: "OpMapping", fidelit
         if fid != fidelity:
             notes += (f"{fidelity.value} fidelity not available for {kind}; {fid.value} used",)
         res = replace(res, notes=res.notes + notes) if notes else res
-        return account(res, op, ran) if ran is not op or "executed_fraction" in op.attrs else res
+        variant = ran is not op or "sparsity" in op.attrs or "executed_fraction" in op.attrs
+        return account(res, op, ran) if variant else res
     raise UnsupportedOpError(f"op {op.name} ({op.kind.value}, {op.dtype.value}) cannot run on {unit}: "
                              + "; ".join(refusals))
 

@@ -56,8 +56,9 @@ def apply(ops: list[Op], spec: SkipSpec, ctx: BlockContext) -> list[Op]:
                 dims = {**dims, "M": rows}
             elif op.kind != OpKind.GEMM and dims.get("rows") == t and op.name != "ffn_residual":
                 dims = {**dims, "rows": rows}
-        if p != 1.0:
-            attrs = with_attrs(op.attrs, executed_fraction=p * op.attrs.get("executed_fraction", 1.0))
+        if p != 1.0 or dims is not op.dims:
+            attrs = op.attrs if p == 1.0 else with_attrs(op.attrs, executed_fraction=p * op.attrs.get(
+                "executed_fraction", 1.0))
             if "dense_op" in attrs and dims is not op.dims:
                 attrs = with_attrs(attrs, dense_op=replace(attrs["dense_op"], dims={**attrs["dense_op"].dims,
                                                                                    **{k: dims[k] for k in ("M", "rows") if k in dims}}))
