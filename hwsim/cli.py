@@ -98,8 +98,11 @@ def list_() -> None:
     click.echo("workloads:")
     for n in shipped_models():
         m = load_model(n)
-        click.echo(f"  {n:<16} {m.block.value}, {m.layers} layers, d_model {m.d_model}, heads {m.heads}/{m.kv_heads}"
-                   + (f", MoE {m.moe.top_k} of {m.moe.experts}" if m.moe else ""))
+        click.echo(f"  {n:<16} {m.block.value}, {m.layers} layers, d_model {m.d_model}"
+                   + (f", heads {m.heads}/{m.kv_heads}" if m.heads else "")
+                   + (f", MoE {m.moe.top_k} of {m.moe.experts}" if m.moe else "")
+                   + (f", d_state {m.ssm.d_state}, expand {m.ssm.expand}" if m.ssm else "")
+                   + (f", {m.conv.resolution}x{m.conv.resolution} px, expansion {m.conv.expansion}" if m.conv else ""))
     click.echo("mapping policies:")
     for n in shipped_policies():
         click.echo(f"  {n}")

@@ -32,13 +32,18 @@ def test_w4a16_bytes_compute_and_dequant_op():
 
 
 def test_w8a8_computes_int8_and_quantises_activations():
-    """W8A8 (per-tensor activation scale): int8 GEMMs, a 1-op-per-element cast of each GEMM input."""
+    """W8A8 (per-tensor activation scale): int8 GEMMs. A GEMM input written by a vector op read only by that
+    GEMM is cast in the producer's epilogue (RMSNorm: 4 + 1 ops per element); the attention output, written by
+    a GEMM, gets its own cast op (1 op per element)."""
     wl = build_block(load_model("llama2_7b", ["quantization={weights: {format: int8}, activations: {format: int8}}"]),
                      "prefill", 1, 32)
     for name in ("qkv_proj", "o_proj", "gate_up", "down"):
         assert wl.op(name).dtype == DType.INT8
-    assert wl.op("quant.h_attn").flops == 32 * 4096 and wl.op("qkv_proj").inputs[0].name == "h_attn.q"
-    assert wl.op("qkv_proj").inputs[0].bytes == 32 * 4096
+    h = wl.op("qkv_proj").inputs[0]
+    assert h.name == "h_attn" and h.dtype == DType.INT8 and h.bytes == 32 * 4096
+    assert wl.op("attn_norm").outputs[0] == h and wl.op("attn_norm").flops == (4 + 1) * 32 * 4096
+    assert wl.op("quant.attn_out").flops == 32 * 4096 and wl.op("o_proj").inputs[0].name == "attn_out.q"
+    assert "quant.h_attn" not in wl.graph and "quant.act_out" not in wl.graph
     assert not any(n.startswith("dequant.") for n in wl.graph)
     assert wl.op("attn_score").dtype == DType.BF16                    # attention stays in bf16
 
@@ -69,13 +74,17 @@ def test_kv_cache_quantization():
 
 
 def test_sageattention2_formats():
-    """SageAttention2: Q K^T in int4, P V in fp8; q, k, probs and v quantised with fp32 scales per 64."""
+    """SageAttention2: Q K^T in int4, P V in fp8, operands with fp32 scales per 64. q (read only by QK^T) and P
+    are quantised by their producers (RoPE, softmax); k (also appended to the cache) and v (a GEMM output) by
+    quantisation ops."""
     m = load_model("llama2_7b", ["quantization={attention: {qk: int4, pv: fp8}}"])
     wl = build_block(m, "prefill", 1, 256)
     assert wl.op("attn_score").dtype == DType.INT4 and wl.op("attn_context").dtype == DType.FP8
-    qq = wl.op("quant.q_rot").outputs[0]
-    assert qq.dtype == DType.INT4 and qq.bytes == 256 * 4096 * (4 + 32 / 64) / 8
-    assert {"quant.k_rot", "quant.probs", "quant.v"} <= set(wl.graph)
+    qq = wl.op("rope").outputs[0]
+    assert qq.name == "q_rot" and qq.dtype == DType.INT4 and qq.bytes == 256 * 4096 * (4 + 32 / 64) / 8
+    assert wl.op("rope").flops == 3 * 256 * 8192 + 3 * 256 * 4096           # RoPE + quantising q
+    assert wl.op("softmax").outputs[0].dtype == DType.FP8
+    assert {"quant.k_rot", "quant.v"} <= set(wl.graph) and "quant.q_rot" not in wl.graph
     f = build_block(m, "prefill", 1, 256, fused_attention=True)
     assert f.op("attention").dtype == DType.FP8                        # one format: the wider of the two
     arch = api.load_arch("npu_128", ["units.mxu.precisions=[bf16, int8, int4, fp8]"])

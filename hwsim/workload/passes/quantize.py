@@ -13,8 +13,11 @@
      on the vector unit with no tensors of its own. It works on the tiles the GEMM fetches (in-kernel
      dequantisation as in AWQ/Marlin kernels), so it moves no bytes; it runs beside the GEMM: it waits for the
      GEMM's inputs and the GEMM's consumers wait for it.
-   * wider (bf16 activations into an int8 or int4 GEMM): a ``quant.<tensor>`` op that reads the tensor and
-     writes it in the compute format with its scales; the GEMM reads that.
+   * wider (bf16 activations into an int8 or int4 GEMM): if a vector op (a norm, the softmax, an activation)
+     produces the tensor and this GEMM is its only reader, the producer writes it in the compute format with its
+     scales (quantisation fused into its epilogue, as SmoothQuant fuses it into LayerNorm and SageAttention
+     quantises P inside the kernel) and pays the quantisation ops; otherwise a ``quant.<tensor>`` op reads the
+     tensor and writes it quantised, and the GEMM reads that.
 
 Vector work per element (our operation counts): dequantising a grouped integer is 2 ops (subtract the zero
 point, multiply by the scale: the asymmetric scheme of GPTQ/AWQ); a float or MX element 1 (one multiply);
@@ -27,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from hwsim.workload.ops import DType, Op, OpGroup, OpKind, TensorRole, TensorSpec
+from hwsim.workload.ops import FLOPS_PER_ELEMENT, DType, Op, OpGroup, OpKind, TensorRole, TensorSpec
 from hwsim.workload.passes.rewrite import consumers, producers, retensor, weight_operand, with_attrs
 
 DEQUANT_GROUPED_INT = 2.0
@@ -84,11 +87,15 @@ def apply(ops: list[Op], model) -> tuple[list[Op], list[tuple[str, str]]]:
     out: list[Op] = []
     extra: list[Op] = []
     quantised: dict[tuple[str, DType], TensorSpec] = {}
+    readers = consumers(ops)
+    where: dict[str, int] = {}  # tensor name -> index in ``out`` of the vector op that writes it
     for op in ops:
         op = retensor(op, fmt, dense_too=True)
         if op.name == "kv_append" and q.kv_cache is not None and _has_scales(op.outputs[0]):
             op = replace(op, dtype=p.activations, attrs=with_attrs(op.attrs, flops_per_element=QUANT_SCALED))
         if op.kind not in OpGroup.MATMUL_LIKE:
+            if op.kind in OpGroup.VECTOR:
+                where.update({t.name: len(out) for t in op.outputs})
             out.append(op)
             continue
         c = _compute_format(op, q, act, kv)
@@ -100,6 +107,12 @@ def apply(ops: list[Op], model) -> tuple[list[Op], list[tuple[str, str]]]:
                 extra.append(_dequant_op(t, op, p))
                 continue
             key = (t.name, c)
+            if t.name in where and readers.get(t.name) == [op.name]:
+                tq = replace(_quantised(t, c, op, q), name=t.name)
+                i = where[t.name]
+                out[i] = _fuse_quant(out[i], tq)
+                swap[t.name] = tq
+                continue
             if key not in quantised:
                 tq = _quantised(t, c, op, q)
                 quantised[key] = tq
@@ -117,6 +130,24 @@ def apply(ops: list[Op], model) -> tuple[list[Op], list[tuple[str, str]]]:
 
         out.append(convert(op))
     return _place(out, extra)
+
+
+def _fuse_quant(producer: Op, tq: TensorSpec) -> Op:
+    """``producer`` writing ``tq`` (same name, new format) and paying the quantisation ops per element of it."""
+    def retype(t: TensorSpec) -> TensorSpec:
+        return replace(tq, shape=t.shape) if t.name == tq.name else t
+
+    def bump(o: Op) -> Op:
+        o = retensor(o, retype)
+        per = o.attrs.get("flops_per_element", FLOPS_PER_ELEMENT.get(o.attrs.get("fn", o.kind.value), 1.0))
+        t = next(x for x in o.outputs if x.name == tq.name)
+        add = (QUANT_SCALED if _has_scales(tq) else CAST) * t.elements / o.elements
+        attrs = with_attrs(o.attrs, flops_per_element=per + add, quantises=tq.name)
+        if "dense_op" in attrs:
+            attrs = with_attrs(attrs, dense_op=bump(attrs["dense_op"]))
+        return replace(o, attrs=attrs)
+
+    return bump(producer)
 
 
 def _rows_cols(t: TensorSpec) -> dict[str, int]:
