@@ -27,6 +27,7 @@ PREFILL = {"workload": "llama2_7b", "phase": "prefill", "batch": 1, "seq": 8192,
 ATTN_HW = {"npu_128": ["units.mxu.sparsity.attention_block=true", "units.vpu.sparsity.attention_block=true"],
            "h100": ["units.gpu.sparsity.attention_block=true"]}
 NM_HW = {"npu_128": ["units.mxu.sparsity.weight_nm=[[2,4]]"], "h100": ["units.gpu.sparsity.weight_nm=[[2,4]]"]}
+NO_NM = {"npu_128": [], "h100": ["units.gpu.sparsity.weight_nm=[]"]}  # h100.yaml declares 2:4 support
 BLOCK_HW = {"npu_128": ["units.mxu.sparsity.weight_block=true"], "h100": ["units.gpu.sparsity.weight_block=true"]}
 FORMATS_HW = {"npu_128": ["units.mxu.precisions=[bf16, fp16, int8, int4, fp8, mxfp4]"],
               "h100": ["units.gpu.tensor_flops_per_sm_per_cycle={tf32: 2048, bf16: 4096, fp16: 4096, fp8: 8192, "
@@ -48,7 +49,7 @@ VARIANTS = [
     ("streaming heads 50%, 4 sinks + 1020 (LServe)", DECODE,
      ["attention_sparsity={kind: streaming, streaming_fraction: 0.5, sink: 4, window: 1020}"], None),
     ("2:4 weights (unit skips)", DECODE, ["weight_sparsity={pattern: nm, n: 2, m: 4}"], NM_HW),
-    ("2:4 weights (no support: dense)", DECODE, ["weight_sparsity={pattern: nm, n: 2, m: 4}"], None),
+    ("2:4 weights (no support: dense)", DECODE, ["weight_sparsity={pattern: nm, n: 2, m: 4}"], NO_NM),
     ("32x32 block-sparse weights d=0.5 (unit skips)", PREFILL,
      ["weight_sparsity={pattern: block, density: 0.5, block_size: 32}"], BLOCK_HW),
     ("W4A16 int4 g128", DECODE, ["quantization={weights: {format: int4, group_size: 128}}"], None),

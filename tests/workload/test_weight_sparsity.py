@@ -42,11 +42,11 @@ def test_layers_globs_select_gemms():
 
 
 def test_capable_unit_skips_and_pays_its_metadata():
-    """On a unit with 2:4 support the decode GEMV reads the compressed weights (DRAM bytes drop to ~18/32);
-    without support it costs exactly the dense GEMM; a unit's own metadata_bits replace the format's."""
+    """On a unit with 2:4 support (h100.yaml declares it) the decode GEMV reads the compressed weights (DRAM bytes
+    drop to ~18/32); without support it costs exactly the dense GEMM; a unit's metadata_bits replace the format's."""
     ov = ["workload.weight_sparsity={pattern: nm, n: 2, m: 4}"]
     dense = api.run("h100", "llama2_7b", "decode", kv_len=256)
-    nohw = api.run("h100", "llama2_7b", "decode", kv_len=256, overrides=ov)
+    nohw = api.run("h100", "llama2_7b", "decode", kv_len=256, overrides=ov + ["units.gpu.sparsity.weight_nm=[]"])
     hw = api.run("h100", "llama2_7b", "decode", kv_len=256, overrides=ov + ["units.gpu.sparsity.weight_nm=[[2,4]]"])
     meta4 = api.run("h100", "llama2_7b", "decode", kv_len=256,
                     overrides=ov + ["units.gpu.sparsity.weight_nm=[[2,4]]", "units.gpu.sparsity.metadata_bits=4"])
