@@ -1,7 +1,9 @@
 """Attention sparsity: kept pairs, flops and K/V bytes against hand counts; units without support run dense."""
 
+import math
+
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from hwsim import api
 from hwsim.arch.loader import load_arch
@@ -106,3 +108,16 @@ def test_bad_specs_are_one_line_errors():
         load_model("llama2_7b", ["attention_sparsity={kind: diagonal}"])
     with pytest.raises(SpecError, match="no attention"):
         load_model("mamba_130m", ["attention_sparsity={kind: sliding_window, window: 8}"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(d=st.floats(0.05, 1.0), kv=st.integers(64, 8192), b=st.sampled_from([16, 64, 128]))
+def test_sparser_is_never_slower_on_a_capable_unit(d, kv, b):
+    """Kept keys follow min(L, ceil(dL/b) b); with tile skipping, latency never exceeds the dense block's."""
+    ov = [f"workload.attention_sparsity={{kind: block, density: {d}, block_size: {b}}}"]
+    sp = api.run("npu_128", "gpt2", "decode", kv_len=kv, overrides=ov + SUPPORT)
+    dense = api.run("npu_128", "gpt2", "decode", kv_len=kv)
+    keys = min(kv, math.ceil(d * kv / b) * b)
+    assert sp.cost("attn_score").flops == 2 * 12 * keys * 64 <= dense.cost("attn_score").flops
+    assert sp.latency_s <= dense.latency_s * (1 + 1e-12)
+    assert sp.params["variants"] != dense.params.get("variants") and sp.inputs_hash != dense.inputs_hash

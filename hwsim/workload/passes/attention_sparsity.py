@@ -25,7 +25,6 @@ from hwsim.workload.blocks import causal_pairs
 from hwsim.workload.ops import Op
 from hwsim.workload.passes import BlockContext
 from hwsim.workload.passes.rewrite import retensor, with_attrs
-from hwsim.workload.variant_specs import BlockSparseAttention, SlidingWindowAttention, StreamingHeadsAttention
 
 ATTENTION_OPS = ("attn_score", "softmax", "attn_context", "attention")
 # which dimension of each attention op counts keys per query
@@ -51,21 +50,34 @@ def window_pairs(lq: int, past: int, cap: int, causal: bool = True, lkv: int | N
     return (lo + cap) * (cap - lo + 1) // 2 + (hi - cap) * cap
 
 
-def kept_pairs(spec, ctx: BlockContext, kv_heads: int) -> float:
-    """Mean kept (query, key) pairs per (sequence, K/V head) under ``spec`` (see module docstring)."""
-    dense = causal_pairs(ctx.lq, ctx.past) if ctx.decoder else ctx.lq * ctx.lkv
-    if isinstance(spec, BlockSparseAttention):
-        d = spec.density_at(ctx.lkv)
-        if ctx.phase == "decode":
-            b = spec.block_size
-            return float(min(ctx.lkv, math.ceil(d * ctx.lkv / b) * b))
-        return d * dense
-    if isinstance(spec, SlidingWindowAttention):
-        return float(window_pairs(ctx.lq, ctx.past, spec.window, ctx.decoder, ctx.lkv))
-    assert isinstance(spec, StreamingHeadsAttention)
+def _block(spec, ctx: BlockContext, kv_heads: int, dense: int) -> float:
+    d = spec.density_at(ctx.lkv)
+    if ctx.phase == "decode":
+        b = spec.block_size
+        return float(min(ctx.lkv, math.ceil(d * ctx.lkv / b) * b))
+    return d * dense
+
+
+def _sliding(spec, ctx: BlockContext, kv_heads: int, dense: int) -> float:
+    return float(window_pairs(ctx.lq, ctx.past, spec.window, ctx.decoder, ctx.lkv))
+
+
+def _streaming(spec, ctx: BlockContext, kv_heads: int, dense: int) -> float:
     n_stream = round(spec.streaming_fraction * kv_heads)
     stream = window_pairs(ctx.lq, ctx.past, spec.sink + spec.window, ctx.decoder, ctx.lkv)
     return (n_stream * stream + (kv_heads - n_stream) * dense) / kv_heads
+
+
+# kept pairs per (sequence, K/V head), by the spec's ``kind``; a new pattern registers its rule here
+KEPT_PAIRS = {"block": _block, "sliding_window": _sliding, "streaming": _streaming}
+# patterns whose decode keys are one contiguous range (every unit reads it as a shorter cache)
+CONTIGUOUS_IN_DECODE = frozenset({"sliding_window", "streaming"})
+
+
+def kept_pairs(spec, ctx: BlockContext, kv_heads: int) -> float:
+    """Mean kept (query, key) pairs per (sequence, K/V head) under ``spec`` (see module docstring)."""
+    dense = causal_pairs(ctx.lq, ctx.past) if ctx.decoder else ctx.lq * ctx.lkv
+    return KEPT_PAIRS[spec.kind](spec, ctx, kv_heads, dense)
 
 
 def apply(ops: list[Op], model, ctx: BlockContext) -> list[Op]:
@@ -74,7 +86,7 @@ def apply(ops: list[Op], model, ctx: BlockContext) -> list[Op]:
     pairs = kept_pairs(spec, ctx, model.kv_heads)
     keys = max(1, math.ceil(pairs / ctx.lq - 1e-9))
     density = pairs / (ctx.lq * keys)
-    contiguous = ctx.phase == "decode" and not isinstance(spec, BlockSparseAttention)
+    contiguous = ctx.phase == "decode" and spec.kind in CONTIGUOUS_IN_DECODE
     by_name = {op.name: op for op in ops}
     new: dict = {}
     for name in ("attn_score", "softmax"):
