@@ -109,6 +109,10 @@ def _si(x: float, unit: str) -> str:
     return f"{x:.3g} {unit}"
 
 
+def _ratio(x: float) -> str:
+    return "-" if x != x else f"{x:.2f}"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--format", choices=["table", "csv"], default="table")
@@ -121,7 +125,7 @@ def main(argv=None) -> int:
         return 0
     head = ["variant", "scenario", "arch", "latency", "energy", "area", "lat/dense", "E/dense"]
     cells = [[d["variant"], d["scenario"], d["arch"], _si(d["latency_s"], "s"), _si(d["energy_j"], "J"),
-              f"{d['area_mm2']:.1f} mm2", f"{d['latency_vs_dense']:.2f}", f"{d['energy_vs_dense']:.2f}"]
+              f"{d['area_mm2']:.1f} mm2", _ratio(d["latency_vs_dense"]), _ratio(d["energy_vs_dense"])]
              for d in data]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
     print("  ".join(h.ljust(w) for h, w in zip(head, widths)))
