@@ -132,8 +132,8 @@ class SystolicEngine(Engine):
     def _finish(self, op, unit, arch, u, df, groups, m, k, n, compute, fidelity, notes) -> CostResult:
         """Traffic per level, memory cycles, the bound and actions: shared with the cycle engine."""
         a, w, out = _operands(op)
-        ea = a[0].dtype.bytes if a else op.dtype.bytes
-        ew = w[0].dtype.bytes if w else op.dtype.bytes
+        ea = a[0].element_bytes if a else op.dtype.bytes  # element_bytes: scales and sparse metadata included
+        ew = w[0].element_bytes if w else op.dtype.bytes
         eo, ec = out[0].dtype.bytes, op.acc_dtype.bytes
         local = u.ifmap_buffer is not None and u.filter_buffer is not None and u.ofmap_buffer is not None
         on_chip = arch.on_chip_for(unit)
