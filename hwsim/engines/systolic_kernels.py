@@ -63,14 +63,15 @@ def ofmap_dims(h, w, fh, fw, stride, scalesim):
 def _ifmap_addr(g, p, j):
     """Word address of im2col element (pixel p, window j); -1 outside the ifmap (SCALE-Sim's edge).
 
-    g = [h, w, c, fh, fw, f, stride, ow]; HWC layout, no padding.
+    g = [h, w, c, fh, fw, f, stride, ow, oh]; HWC layout, images stacked (batch), no padding.
     """
     orow, ocol = p // g[7], p % g[7]
+    img, orow = orow // g[8], orow % g[8]
     c_row, rest = j // (g[4] * g[2]), j % (g[4] * g[2])
     y, x = orow * g[6] + c_row, ocol * g[6] + rest // g[2]
     if y >= g[0] or x >= g[1]:
         return -1
-    return (y * g[1] + x) * g[2] + rest % g[2]
+    return ((img * g[0] + y) * g[1] + x) * g[2] + rest % g[2]
 
 
 # ---- SCALE-Sim's estimate-bandwidth read buffer: rb = [per_set, window, bw, cur, fill, start, end,
@@ -241,7 +242,7 @@ def compat_walk(df, h, w, c, fh, fw, f, stride, oh, ow, rows, cols, ifmap_words,
     mapping efficiency, sum of per-fold compute utilisation]. Buffer sizes in words.
     """
     m, k = oh * ow, fh * fw * c
-    g = np.array([h, w, c, fh, fw, f, stride, ow], np.int64)
+    g = np.array([h, w, c, fh, fw, f, stride, ow, oh], np.int64)
     sr, sc, tlen = fold_dims(df, m, k, f)
     rb_if, rb_fl, wb = _rb_new(ifmap_words), _rb_new(filter_words), _wb_new(ofmap_words, cols)
     so_if, so_fl = np.full(h * w * c, -1, np.int64), np.full(k * f, -1, np.int64)
@@ -351,18 +352,20 @@ def physical_walk(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, c
 
 
 @njit(cache=True)
-def ifmap_tile_words(df, h, w, c, fh, fw, stride, oh, ow, rows, cols):
+def ifmap_tile_words(df, b, h, w, c, fh, fw, stride, oh, ow, rows, cols):
     """Distinct ifmap words per tile, and words first touched by each tile (fold order), for a conv.
+
+    ``b`` images of ``h x w x c``; ofmap ``oh x ow`` per image.
 
     Tiles: os/ws index by fr (pixel rows or window rows of the fold), is by ``fc * n_fr + fr``.
     """
-    m, k = oh * ow, fh * fw * c
-    g = np.array([h, w, c, fh, fw, 0, stride, ow], np.int64)
+    m, k = b * oh * ow, fh * fw * c
+    g = np.array([h, w, c, fh, fw, 0, stride, ow, oh], np.int64)
     sr, sc, _ = fold_dims(df, m, k, 1)
     nfr, nfc = (sr + rows - 1) // rows, (sc + cols - 1) // cols
     n_tiles = nfc * nfr if df == DF_IS else nfr
     words, new = np.zeros(n_tiles, np.int64), np.zeros(n_tiles, np.int64)
-    stamp, seen = np.full(h * w * c, -1, np.int64), np.zeros(h * w * c, np.bool_)
+    stamp, seen = np.full(b * h * w * c, -1, np.int64), np.zeros(b * h * w * c, np.bool_)
     for tid in range(n_tiles):
         fr, fc = tid % nfr, tid // nfr
         if df == DF_OS:
