@@ -287,14 +287,91 @@ def compat_walk(df, h, w, c, fh, fw, f, stride, oh, ow, rows, cols, ifmap_words,
 
 @njit(cache=True)
 def _loads(role, tiles, new, whole_fits, half, fr, fc, nfr):
-    """Words of one operand's tile fetched from DRAM for fold (fr, fc)."""
+    """(words fetched one fold ahead, words of a column tile fetched a column ahead) for fold (fr, fc)."""
     tid = fr if role == TILE_CYCLIC else (fc if role == TILE_CONSEC else fc * nfr + fr)
     if whole_fits:
         first = role == TILE_ONCE or (role == TILE_CYCLIC and fc == 0) or (role == TILE_CONSEC and fr == 0)
-        return new[tid] if first else 0
+        words = new[tid] if first else 0
+        return (0, words) if role == TILE_CONSEC else (words, 0)
     if role == TILE_CONSEC and tiles[tid] <= half:
-        return tiles[tid] if fr == 0 else 0
-    return tiles[tid]
+        return 0, (tiles[tid] if fr == 0 else 0)
+    return tiles[tid], 0
+
+
+@njit(cache=True)
+def _bg_serve(dl, by, nq, budget):
+    """Serve ``budget`` bytes of background transfers, earliest deadline first; returns queue length."""
+    while budget > 0 and nq > 0:
+        i = 0
+        for q in range(1, nq):
+            if dl[q] < dl[i]:
+                i = q
+        step = min(budget, by[i])
+        by[i] -= step
+        budget -= step
+        if by[i] <= 1e-9:
+            dl[i], by[i] = dl[nq - 1], by[nq - 1]
+            nq -= 1
+    return nq
+
+
+@njit(cache=True)
+def _schedule(ahead, column, back, wr, wdl, cy, nfr, bw):
+    """DRAM channel at ``bw`` bytes/cycle; returns (stall, prologue, epilogue) cycles.
+
+    Urgent, first come first served: at the start of fold j, fold j's partial-sum read-back (``back``,
+    streamed in while it computes) and fold j+1's loads (``ahead``); fold j+1 waits for them.
+    Background, earliest deadline first in the urgent queue's idle time: fold j-1's write-back, due
+    before fold ``wdl[j-1]`` (the next fold to reuse its buffer half), and, on a column's first fold,
+    the next column's tile, due at that column's first fold. A fold first waits for what is due.
+    """
+    n = cy.shape[0]
+    pro = np.int64(np.ceil((ahead[0] + column[0]) / bw))
+    dl, by = np.zeros(16, np.int64), np.zeros(16, np.float64)
+    urgent, nq, s, e = 0.0, 0, 0, 0
+    for j in range(n):
+        if j > 0:
+            ready = max(e, np.int64(np.ceil(urgent - 1e-9)))
+            busy = max(0.0, min(float(ready), urgent) - s)      # urgent work in [s_{j-1}, ready]
+            nq = _bg_serve(dl, by, nq, (ready - s - busy) * bw)
+            due = 0.0
+            for q in range(nq):
+                if dl[q] <= j:
+                    due += by[q]
+            if due > 0:                                          # wait for what this fold needs
+                ready += np.int64(np.ceil(due / bw - 1e-9))
+                nq = _bg_serve(dl, by, nq, due)
+            s = ready
+            if wr[j - 1] > 0:
+                dl[nq], by[nq] = wdl[j - 1], wr[j - 1]
+                nq += 1
+        urgent = max(urgent, s) + back[j] / bw
+        if j + 1 < n:
+            urgent = max(urgent, s) + ahead[j + 1] / bw
+        if j % nfr == 0 and j + nfr < n and column[j + nfr] > 0:
+            dl[nq], by[nq] = j + nfr, column[j + nfr]
+            nq += 1
+        e = s + cy[j]
+    tail = max(urgent, e) + (by[:nq].sum() + wr[n - 1]) / bw
+    return e - cy.sum(), pro, np.int64(np.ceil(tail - e - 1e-9))
+
+
+@njit(cache=True)
+def _peak_bw(ahead, column, back, wr, wdl, cy, nfr):
+    """Least bandwidth (bytes/cycle) with zero stalls, by bisection (stalls never grow with bw)."""
+    hi = max(1.0, (ahead.sum() + column.sum() + back.sum() + wr.sum()) * 1.0)
+    if _schedule(ahead, column, back, wr, wdl, cy, nfr, 1e-3)[0] == 0:
+        return 0.0
+    lo = 0.0
+    for _ in range(200):
+        if hi - lo <= 1e-9 * hi:
+            break
+        mid = 0.5 * (lo + hi)
+        if _schedule(ahead, column, back, wr, wdl, cy, nfr, mid)[0] == 0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 @njit(cache=True)
@@ -311,13 +388,15 @@ def physical_walk(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, c
     fit_if, fit_fl = if_new.sum() <= cap_if, fl_new.sum() <= cap_fl
     out, fl = np.zeros(N_PHYS_INTS, np.int64), np.zeros(N_PHYS_FLOATS, np.float64)
     n = nfr * nfc
-    rd, wr, cy = np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    ahead, column, back_b = np.zeros(n, np.float64), np.zeros(n, np.float64), np.zeros(n, np.float64)
+    wr, cy, wdl = np.zeros(n, np.float64), np.zeros(n, np.int64), np.zeros(n, np.int64)
     i = 0
     for fc in range(nfc):
         for fr in range(nfr):
             ru, cu = min(rows, sr - fr * rows), min(cols, sc - fc * cols)
-            a = _loads(r_if, if_tile, if_new, fit_if, cap_if // 2, fr, fc, nfr)
-            b = _loads(r_fl, fl_tile, fl_new, fit_fl, cap_fl // 2, fr, fc, nfr)
+            a_now, a_col = _loads(r_if, if_tile, if_new, fit_if, cap_if // 2, fr, fc, nfr)
+            b_now, b_col = _loads(r_fl, fl_tile, fl_new, fit_fl, cap_fl // 2, fr, fc, nfr)
+            wdl[i] = i + 2                                 # the fold after next reuses this half
             if df == DF_OS:
                 wout, back = ru * cu, 0
                 out[8] += ru * cu
@@ -327,27 +406,26 @@ def physical_walk(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, c
                 keep = p <= cap_of // 2 or sc * t <= cap_of
                 wout = p if (not keep or fr == nfr - 1) else 0
                 back = p if (not keep and fr > 0) else 0
+                if keep:
+                    wdl[i] = i + 1 + nfr                       # a kept tile's half: column after next
                 out[8] += p + back
                 out[9] += (p if fr > 0 else 0) + wout
-            out[2] += a
-            out[3] += b
+            out[2] += a_now + a_col
+            out[3] += b_now + b_col
             out[4] += back
             out[5] += wout
             out[6] += ru * cu if df == DF_IS else t * ru
             out[7] += ru * cu if df == DF_WS else (t * ru if df == DF_IS else t * cu)
-            rd[i], wr[i] = (a + b + back) * word_bytes, wout * word_bytes
-            cy[i] = fold_len(df, t, rows, cols)
+            ahead[i], column[i] = (a_now + b_now) * word_bytes, (a_col + b_col) * word_bytes
+            back_b[i] = back * word_bytes
+            wr[i], cy[i] = wout * word_bytes, fold_len(df, t, rows, cols)
             i += 1
     cy[n - 1] -= 1
     out[0], out[10] = cy.sum(), n
     if bw > 0:
-        out[11], out[12] = np.int64(np.ceil(rd[0] / bw)), np.int64(np.ceil(wr[n - 1] / bw))
-    for i in range(n):
-        need = (wr[i - 1] if i > 0 else 0) + (rd[i + 1] if i + 1 < n else 0)
-        fl[0] = max(fl[0], need / max(cy[i], 1))
-        if bw > 0:
-            out[1] += max(0, np.int64(np.ceil(need / bw)) - cy[i])
-    fl[1] = rd.sum() + wr.sum()
+        out[1], out[11], out[12] = _schedule(ahead, column, back_b, wr, wdl, cy, nfr, bw)
+    fl[0] = _peak_bw(ahead, column, back_b, wr, wdl, cy, nfr)
+    fl[1] = ahead.sum() + column.sum() + back_b.sum() + wr.sum()
     return out, fl
 
 

@@ -72,7 +72,7 @@ def simulate_gemm(m: int, k: int, n: int, *, rows: int, cols: int, dataflow: str
     --------
     >>> r = simulate_gemm(4, 4, 4, rows=4, cols=4, dataflow="ws")
     >>> r.compute_cycles, r.stall_cycles, dict(r.dram_reads)
-    (15, 0, {'ifmap': 16, 'filter': 16, 'ofmap': 0})
+    (13, 0, {'ifmap': 16, 'filter': 16, 'ofmap': 0})
     """
     _check(m=m, k=k, n=n)
     return _simulate(Dataflow.parse(dataflow), (1, m, k, 1, 1, k, n, 1), (m, 1), (m, 1), rows, cols,
