@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 
 from hwsim.engines.systolic_kernels import (DF_IS, DF_OS, DF_WS, N_COMPAT_FLOATS, N_COMPAT_INTS,
-                                            N_PHYS_INTS, TILE_ONCE, fold_dims, fold_len, tile_roles)
+                                            N_PHYS_INTS, TILE_CONSEC, TILE_CYCLIC, TILE_ONCE, fold_dims,
+                                            fold_len, tile_roles)
 
 NULL = -1      # no request in this slot (padding, skew)
 OUTSIDE = -2   # a request slot whose element lies outside the ifmap: counted as a read, never fetched
@@ -250,61 +251,104 @@ def compat_walk_reference(df, g: ConvGeometry, rows, cols, ifmap_words, filter_w
 
 def physical_walk_reference(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new,
                             caps, word_bytes, bw):
-    """Fold walk of the physical model (see ``physical_walk``); returns (ints, floats)."""
+    """The physical model, fold by fold (see ``physical_walk``); returns (ints, floats).
+
+    Residency: an operand whose distinct words fit its whole SRAM is fetched once; otherwise a tile
+    reused by consecutive folds is kept if it fits half the SRAM (the other half prefetches), and every
+    other use refetches the tile. Partial sums stay in the ofmap SRAM when a column's tile fits half of
+    it (or the whole ofmap fits); otherwise every fold writes them out and the next reads them back.
+    """
     nfr, nfc = math.ceil(sr / rows), math.ceil(sc / cols)
     roles = tile_roles(df)
-    whole = (sum(if_new), sum(fl_new), sr * sc if df == DF_OS else sc * t)
     ints = [0] * N_PHYS_INTS
-    reads, writes, cycles = [], [], []
+    folds = []   # per fold: dict(ahead=, column=, back=, write=, due=, cycles=) in bytes / cycles
     for fc in range(nfc):
         for fr in range(nfr):
             ru, cu = min(rows, sr - fr * rows), min(cols, sc - fc * cols)
-            loads = 0
+            now, col = 0, 0
             for o, (tiles, new) in enumerate(((if_tile, if_new), (fl_tile, fl_new))):
-                role, tid = roles[o], _tile_id(roles[o], fr, fc, nfr)
-                if whole[o] <= caps[o]:
-                    first = (role == TILE_ONCE) or (fc == 0 if role == 1 else fr == 0)
-                    n = new[tid] if first else 0
-                elif role == 2 and tiles[tid] <= caps[o] // 2:      # consecutive reuse in one half
-                    n = tiles[tid] if fr == 0 else 0
+                role = roles[o]
+                tid = fr if role == TILE_CYCLIC else (fc if role == TILE_CONSEC else fc * nfr + fr)
+                if sum(new) <= caps[o]:                                     # whole operand resident
+                    first = {TILE_ONCE: True, TILE_CYCLIC: fc == 0, TILE_CONSEC: fr == 0}[role]
+                    words, by_column = (new[tid] if first else 0), role == TILE_CONSEC
+                elif role == TILE_CONSEC and tiles[tid] <= caps[o] // 2:    # kept in one half
+                    words, by_column = (tiles[tid] if fr == 0 else 0), True
                 else:
-                    n = tiles[tid]
-                ints[2 + o] += n                                       # DRAM reads ifmap/filter
-                loads += n
+                    words, by_column = tiles[tid], False
+                ints[2 + o] += words
+                col, now = (col + words, now) if by_column else (col, now + words)
+            index = len(folds)
             if df == DF_OS:
-                w, back = ru * cu, 0
-                ints[8] += ru * cu                                     # ofmap SRAM writes
-                ints[9] += ru * cu                                     # ofmap SRAM reads (drain)
+                write, back, due = ru * cu, 0, index + 2
+                ints[8] += ru * cu
+                ints[9] += ru * cu
             else:
                 p = t * cu
-                fits = p <= caps[2] // 2 or whole[2] <= caps[2]
-                w = p if (not fits or fr == nfr - 1) else 0
-                back = p if (not fits and fr > 0) else 0
+                keep = p <= caps[2] // 2 or sc * t <= caps[2]
+                write = p if (not keep or fr == nfr - 1) else 0
+                back = p if (not keep and fr > 0) else 0
+                due = index + 1 + nfr if keep else index + 2
                 ints[8] += p + back
-                ints[9] += (p if fr > 0 else 0) + w
+                ints[9] += (p if fr > 0 else 0) + write
             ints[4] += back
-            ints[5] += w
-            ints[6] += t * ru if df != DF_IS else ru * cu              # ifmap SRAM reads (array)
-            ints[7] += ru * cu if df == DF_WS else t * (ru if df == DF_IS else cu)
-            reads.append((loads + back) * word_bytes)
-            writes.append(w * word_bytes)
-            cycles.append(fold_len(df, t, rows, cols))
+            ints[5] += write
+            ints[6] += ru * cu if df == DF_IS else t * ru
+            ints[7] += ru * cu if df == DF_WS else (t * ru if df == DF_IS else t * cu)
+            folds.append(dict(ahead=now * word_bytes, column=col * word_bytes, back=back * word_bytes,
+                              write=write * word_bytes, due=due, cycles=fold_len(df, t, rows, cols)))
             ints[10] += 1
-    cycles[-1] -= 1
-    ints[0] = sum(cycles)
-    floats = [0.0, 0.0]
+    folds[-1]["cycles"] -= 1
+    ints[0] = sum(f["cycles"] for f in folds)
     if bw > 0:
-        ints[11] = math.ceil(reads[0] / bw)
-        ints[12] = math.ceil(writes[-1] / bw)
-    for i, c in enumerate(cycles):
-        need = (writes[i - 1] if i else 0) + (reads[i + 1] if i + 1 < len(cycles) else 0)
-        floats[0] = max(floats[0], need / max(c, 1))
-        if bw > 0:
-            ints[1] += max(0, math.ceil(need / bw) - c)
-    floats[1] = sum(reads) + sum(writes)
-    return ints, floats
+        ints[1], ints[11], ints[12] = _schedule_reference(folds, nfr, bw)
+    total = sum(f["ahead"] + f["column"] + f["back"] + f["write"] for f in folds)
+    return ints, [_peak_reference(folds, nfr, total), float(total)]
 
 
-def _tile_id(role: int, fr: int, fc: int, nfr: int) -> int:
-    """Tile index of an operand in fold (fr, fc): by fr (cyclic), by fc (consecutive) or both (once)."""
-    return fr if role == 1 else (fc if role == 2 else fc * nfr + fr)
+def _schedule_reference(folds, nfr, bw):
+    """(stall, prologue, epilogue) cycles: urgent FIFO loads, background transfers by deadline."""
+    pending = []                     # background: [deadline fold, bytes left]
+    urgent, start, end = 0.0, 0, 0
+
+    def serve(budget):
+        for item in sorted(pending, key=lambda x: x[0]):
+            step = min(budget, item[1])
+            item[1] -= step
+            budget -= step
+        pending[:] = [x for x in pending if x[1] > 1e-9]
+
+    for j, f in enumerate(folds):
+        if j > 0:
+            ready = max(end, math.ceil(urgent - 1e-9))
+            busy = max(0.0, min(ready, urgent) - start)
+            serve((ready - start - busy) * bw)
+            due = sum(b for d, b in pending if d <= j)
+            if due > 0:
+                ready += math.ceil(due / bw - 1e-9)
+                serve(due)
+            start = ready
+            if folds[j - 1]["write"] > 0:
+                pending.append([folds[j - 1]["due"], folds[j - 1]["write"]])
+        urgent = max(urgent, start) + f["back"] / bw
+        if j + 1 < len(folds):
+            urgent = max(urgent, start) + folds[j + 1]["ahead"] / bw
+        if j % nfr == 0 and j + nfr < len(folds) and folds[j + nfr]["column"] > 0:
+            pending.append([j + nfr, folds[j + nfr]["column"]])
+        end = start + f["cycles"]
+    tail = max(urgent, end) + (sum(b for _, b in pending) + folds[-1]["write"]) / bw
+    prologue = math.ceil((folds[0]["ahead"] + folds[0]["column"]) / bw)
+    return end - sum(f["cycles"] for f in folds), prologue, math.ceil(tail - end - 1e-9)
+
+
+def _peak_reference(folds, nfr, total):
+    """Least bandwidth with zero stalls (bisection; stalls never grow with bandwidth)."""
+    if _schedule_reference(folds, nfr, 1e-3)[0] == 0:
+        return 0.0
+    lo, hi = 0.0, max(1.0, float(total))
+    for _ in range(200):
+        if hi - lo <= 1e-9 * hi:
+            break
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if _schedule_reference(folds, nfr, mid)[0] == 0 else (mid, hi)
+    return hi
