@@ -151,11 +151,12 @@ def compat_report(ints: Sequence[int], floats: Sequence[float], num_compute: int
     floats are bit-identical. Start/stop cycles are floats because SCALE-Sim keeps them in float
     arrays; its ofmap SRAM write count adds ``rows + cols`` per fold under ``os`` (reproduced).
     """
-    total, folds = ints[0], ints[20]
+    folds = ints[20]
+    total = ints[0] or 1   # a 1x1x1 GEMM on a 1x1 array ends at cycle 0 (SCALE-Sim divides by zero)
     cyc = [float(x) for x in ints[8:20]]
     of_writes = ints[4] + (folds * (rows + cols) if is_os else 0)
     counts = (ints[2], ints[3], of_writes, ints[5], ints[6], ints[7])
-    values = [int(cyc[11] - min(cyc[6], cyc[8])), total, ints[1],
+    values = [int(cyc[11] - min(cyc[6], cyc[8])), ints[0], ints[1],
               (num_compute * 100) / (total * rows * cols), floats[0] / folds * 100, floats[1] / folds * 100]
     values += [x / total for x in counts[:3]]
     values += [counts[3 + i] / (cyc[7 + 2 * i] - cyc[6 + 2 * i] + 1) for i in range(3)]
@@ -169,7 +170,7 @@ def report_row(result) -> dict[str, float]:
     mode the compute and bandwidth columns from the physical counts (averages over total cycles)."""
     if result.scalesim_report is not None:
         return dict(result.scalesim_report)
-    t = result.total_cycles
+    t = max(result.total_cycles, 1)
     sram = (result.sram_reads["ifmap"], result.sram_reads["filter"], result.sram_writes["ofmap"])
     dram = (result.dram_reads["ifmap"], result.dram_reads["filter"],
             result.dram_writes["ofmap"] + result.dram_reads["ofmap"])

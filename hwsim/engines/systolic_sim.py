@@ -159,7 +159,7 @@ def _compat(df, geo, ofmap, rows, cols, words, word_bytes) -> SystolicSimResult:
         compute_utilization=fl[1] / folds,
         sram_reads=per_operand(ints[2], ints[3]), sram_writes=per_operand(ofmap=ofmap_sram_writes),
         dram_reads=dram_r, dram_writes=dram_w, peak_dram_bw_bytes_per_cycle=peak,
-        avg_dram_bw_bytes_per_cycle=(sum(dram_r.values()) + sum(dram_w.values())) * word_bytes / total,
+        avg_dram_bw_bytes_per_cycle=(sum(dram_r.values()) + sum(dram_w.values())) * word_bytes / max(total, 1),
         scalesim_report=FrozenDict(report),
         notes=("scalesim_compat: cycle-exact replay of SCALE-Sim v3 InterfaceBandwidth CALC",
                "peak_dram_bw = sum of SCALE-Sim's average DRAM bandwidths (it reports no peak)"))
@@ -197,10 +197,10 @@ def _physical(df, geo, ofmap, rows, cols, words, word_bytes, bw, gemm) -> Systol
         fidelity="cycle", word_bytes=word_bytes, dram_bw_bytes_per_cycle=bw, row_folds=nfr, col_folds=nfc,
         compute_cycles=i[0], stall_cycles=i[1], total_cycles=total,
         total_cycles_incl_prefetch=total + i[11] + i[12], macs=m * k * n,
-        utilization=m * k * n / (total * rows * cols), mapping_efficiency=sr * sc / (folds * rows * cols),
+        utilization=m * k * n / (max(total, 1) * rows * cols), mapping_efficiency=sr * sc / (folds * rows * cols),
         compute_utilization=sr * sc * t / (folds * rows * cols * span),
         sram_reads=per_operand(i[6], i[7], i[9]), sram_writes=per_operand(i[2], i[3], i[8]),
         dram_reads=per_operand(i[2], i[3], i[4]), dram_writes=per_operand(ofmap=i[5]),
-        peak_dram_bw_bytes_per_cycle=float(fl[0]), avg_dram_bw_bytes_per_cycle=float(fl[1]) / total,
+        peak_dram_bw_bytes_per_cycle=float(fl[0]), avg_dram_bw_bytes_per_cycle=float(fl[1]) / max(total, 1),
         notes=("physical: fold walk, double-buffered tiles, partial sums kept or spilled+read back",
                "stall-free (dram_bw=None)" if bw is None else f"DRAM {bw} B/cycle, FIFO reads+writes"))
