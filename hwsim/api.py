@@ -120,6 +120,44 @@ def _coerce(field: str, value: str):
         raise SpecError("--set", f"workload.{field}", f"must be an integer, got {value!r}") from None
 
 
+def speculative(arch: str = "npu_128", target: str = "llama2_7b", draft: str = "llama_160m", k: int = 4,
+                acceptance: float = 0.7, batch: int = 1, kv_len: int = 2048, *, engine: str = "analytical",
+                mapping: str | None = None, overrides: Iterable[str] = (), draft_overrides: Iterable[str] = (),
+                fused_attention: bool = False):
+    """Speculative decoding with ``draft`` proposing ``k`` tokens for ``target`` on ``arch``.
+
+    ``overrides`` edit the arch and (``workload.<field>=``) the target; ``draft_overrides`` the draft model
+    (``precision.weights=int8``). Returns a :class:`~hwsim.workload.speculative.SpecDecResult`: expected tokens
+    per target step, draft/verification/plain costs per step, speedup and energy per token.
+
+    Examples
+    --------
+    >>> r = speculative("npu_128", "llama2_7b", "llama_160m", k=4, acceptance=0.7)
+    >>> round(r.expected_tokens, 4)
+    2.7731
+    """
+    from hwsim.workload import speculative as sd
+
+    arch_o, model_o, _ = split_overrides(overrides)
+    spec = load_arch(arch, arch_o)
+    plan = sd.plan(load_model(target, model_o), load_model(draft, list(draft_overrides)), k, acceptance, batch,
+                   kv_len, fused_attention)
+
+    def model_step(block: Workload, head: Workload | None) -> tuple[float, float]:
+        r = evaluate(block, spec, mapping=mapping, engine=engine)
+        s, j = r.latency_s * r.layers, r.energy_total_j * r.layers
+        if head is not None:
+            h = evaluate(head, spec, mapping=mapping, engine=engine)
+            s, j = s + h.latency_s, j + h.energy_total_j
+        return s, j
+
+    d = model_step(plan.draft_block, plan.draft_head)
+    v = model_step(plan.verify_block, plan.verify_head)
+    p = model_step(plan.plain_block, plan.plain_head)
+    return sd.SpecDecResult(spec.name, plan.plain_block.params["model"], plan.draft_block.params["model"], k,
+                            acceptance, sd.expected_tokens(acceptance, k), d[0], d[1], v[0], v[1], p[0], p[1])
+
+
 def report(source: str, out: str, *, measured: str | None = None, predicted: str | None = None,
            stdin_text: str | None = None, command: list[str] | None = None) -> list:
     """Write a Markdown + self-contained HTML report with figures (PNG, SVG) and tables (CSV) of a run's JSON,

@@ -98,8 +98,11 @@ def list_() -> None:
     click.echo("workloads:")
     for n in shipped_models():
         m = load_model(n)
-        click.echo(f"  {n:<16} {m.block.value}, {m.layers} layers, d_model {m.d_model}, heads {m.heads}/{m.kv_heads}"
-                   + (f", MoE {m.moe.top_k} of {m.moe.experts}" if m.moe else ""))
+        click.echo(f"  {n:<16} {m.block.value}, {m.layers} layers, d_model {m.d_model}"
+                   + (f", heads {m.heads}/{m.kv_heads}" if m.heads else "")
+                   + (f", MoE {m.moe.top_k} of {m.moe.experts}" if m.moe else "")
+                   + (f", d_state {m.ssm.d_state}, expand {m.ssm.expand}" if m.ssm else "")
+                   + (f", {m.conv.resolution}x{m.conv.resolution} px, expansion {m.conv.expansion}" if m.conv else ""))
     click.echo("mapping policies:")
     for n in shipped_policies():
         click.echo(f"  {n}")
@@ -124,6 +127,31 @@ def show(what, name, overrides) -> None:
         from hwsim.mapping.mapper import load_policy
         spec = load_policy(name)
     click.echo(yaml.safe_dump(spec.model_dump(mode="json"), sort_keys=False))
+
+
+@main.command()
+@click.option("--arch", default="npu_128", show_default=True, help="shipped name or path to an arch YAML")
+@click.option("--target", default="llama2_7b", show_default=True, help="target model (shipped name or path)")
+@click.option("--draft", default="llama_160m", show_default=True, help="draft model (shipped name or path)")
+@click.option("--k", "k", type=click.IntRange(min=1), default=4, show_default=True, help="draft tokens per step")
+@click.option("--acceptance", type=click.FloatRange(0, 1), default=0.7, show_default=True,
+              help="probability that a drafted token is accepted")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--kv-len", type=click.IntRange(min=1), default=2048, show_default=True)
+@click.option("--engine", type=click.Choice(["analytical", "cycle", "roofline"]), default="analytical",
+              show_default=True)
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="arch or workload.<target field>")
+@click.option("--draft-set", "draft_overrides", multiple=True, metavar="FIELD=VALUE", help="draft model field")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@one_line_errors
+def specdec(arch, target, draft, k, acceptance, batch, kv_len, engine, overrides, draft_overrides, fmt) -> None:
+    """Speculative decoding: expected tokens per target step, draft and target costs, speedup over plain decoding."""
+    from hwsim import api
+    from hwsim.report.specdec import specdec_table
+
+    r = api.speculative(arch, target, draft, k, acceptance, batch, kv_len, engine=engine, overrides=overrides,
+                        draft_overrides=draft_overrides)
+    click.echo(json.dumps(r.to_dict(), indent=2) if fmt == "json" else specdec_table(r))
 
 
 @main.command()

@@ -163,7 +163,7 @@ class RunResult:
         rows = []
         for c in self.costs:
             row = {"op": c.op, "kind": c.kind, "unit": c.unit, "engine": c.engine, "fidelity": c.fidelity.value,
-                   "flops": c.flops, "bytes": sum(c.bytes_at(lv) for lv in set(c.reads) | set(c.writes)),
+                   "flops": c.flops, "bytes": sum(c.bytes_at(lv) for lv in sorted(set(c.reads) | set(c.writes))),
                    "dram_bytes": c.extra.get("dram_bytes", 0.0), "cycles": c.cycles, "seconds": c.latency_s,
                    "energy_j": c.energy_total_j, "bound": c.bound.value, "utilization": c.utilization}
             row.update({f"energy_j.{k}": v for k, v in c.energy_j.items()})

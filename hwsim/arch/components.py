@@ -28,9 +28,10 @@ def _q(base: str):
     return BeforeValidator(conv)
 
 
-Bytes = Annotated[float, _q("B"), Field(gt=0)]
-BytesPerS = Annotated[float, _q("B/s"), Field(gt=0)]
-Hertz = Annotated[float, _q("Hz"), Field(gt=0)]
+# Lower bounds keep every derived cycle count finite: a byte, a byte per second, a hertz.
+Bytes = Annotated[float, _q("B"), Field(ge=1)]
+BytesPerS = Annotated[float, _q("B/s"), Field(ge=1)]
+Hertz = Annotated[float, _q("Hz"), Field(ge=1)]
 Seconds = Annotated[float, _q("s"), Field(ge=0)]
 
 
@@ -54,11 +55,33 @@ def _dtypes(v: Any) -> Any:
     return v
 
 
+class SparsitySupport(Part):
+    """Which zero patterns a unit skips; an op whose pattern it cannot skip runs dense (zeros computed and
+    stored). See docs/variants.md and hwsim/engines/lowering.py, which applies this to every engine."""
+
+    attention_block: bool = Field(False, description="skips masked-out (query-block, key-block) tiles of "
+                                  "block-sparse, sliding-window and streaming attention")
+    weight_nm: tuple[tuple[int, int], ...] = Field((), description="N:M weight patterns it runs compressed, "
+                                                   "e.g. [[2, 4]] (Ampere/Hopper sparse tensor cores)")
+    weight_block: bool = Field(False, description="skips all-zero weight blocks (block-structured pruning)")
+    weight_unstructured: bool = Field(False, description="skips individual zero weights")
+    metadata_bits: float | None = Field(None, ge=0, description="index bits it stores per kept weight; "
+                                        "default: the format's own (2:4 -> 2, bitmap -> 1/density, block -> "
+                                        "32 per block)")
+
+    def skips_weights(self, pattern: str, n: int = 0, m: int = 0) -> bool:
+        """True if the unit runs weight sparsity ``pattern`` ("nm", "block", "unstructured") compressed."""
+        if pattern == "nm":
+            return (n, m) in self.weight_nm
+        return {"block": self.weight_block, "unstructured": self.weight_unstructured}.get(pattern, False)
+
+
 class ComputeUnit(Part):
     """Common fields: which formats the unit computes and how many of it the chip has."""
 
     precisions: tuple[DType, ...] = Field(description="compute formats the unit supports")
     count: int = Field(1, gt=0, description="identical instances working together on one op")
+    sparsity: SparsitySupport = Field(SparsitySupport(), description="zero patterns the unit skips")
 
     @field_validator("precisions", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from dataclasses import replace
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Callable, ClassVar
 
+from hwsim.engines.lowering import account, lower_for_unit
 from hwsim.errors import UnsupportedOpError
 from hwsim.result import CostResult, Fidelity
 
@@ -92,18 +93,21 @@ def cost_op(op: "Op", unit: str, arch: "ArchSpec", mapping: "OpMapping", fidelit
         raise UnsupportedOpError(f"no engine registered for unit kind {kind!r} (unit {unit})")
     order = [e for e in engines if fidelity in e.fidelities] + [e for e in engines if fidelity not in e.fidelities]
     refusals: list[str] = []
+    ran, lowering_notes = lower_for_unit(op, arch.units[unit])  # sparse or dense form (engines/lowering.py)
     for eng in order:
         fid = fidelity if fidelity in eng.fidelities else _best(eng.fidelities)
         try:
-            res = eng.cost(op, unit, arch, mapping, fid)
+            res = eng.cost(ran, unit, arch, mapping, fid)
         except UnsupportedOpError as e:
             log.debug("engine %s refused %s on %s: %s", eng.name, op.name, unit, e)
             refusals.append(f"{eng.name}: {e}")
             continue
-        notes = tuple(f"refused by {r}" for r in refusals)
+        notes = lowering_notes + tuple(f"refused by {r}" for r in refusals)
         if fid != fidelity:
             notes += (f"{fidelity.value} fidelity not available for {kind}; {fid.value} used",)
-        return replace(res, notes=res.notes + notes) if notes else res
+        res = replace(res, notes=res.notes + notes) if notes else res
+        variant = ran is not op or "sparsity" in op.attrs or "executed_fraction" in op.attrs
+        return account(res, op, ran) if variant else res
     raise UnsupportedOpError(f"op {op.name} ({op.kind.value}, {op.dtype.value}) cannot run on {unit}: "
                              + "; ".join(refusals))
 

@@ -132,8 +132,8 @@ class SystolicEngine(Engine):
     def _finish(self, op, unit, arch, u, df, groups, m, k, n, compute, fidelity, notes) -> CostResult:
         """Traffic per level, memory cycles, the bound and actions: shared with the cycle engine."""
         a, w, out = _operands(op)
-        ea = a[0].dtype.bytes if a else op.dtype.bytes
-        ew = w[0].dtype.bytes if w else op.dtype.bytes
+        ea = a[0].element_bytes if a else op.dtype.bytes  # element_bytes: scales and sparse metadata included
+        ew = w[0].element_bytes if w else op.dtype.bytes
         eo, ec = out[0].dtype.bytes, op.acc_dtype.bytes
         local = u.ifmap_buffer is not None and u.filter_buffer is not None and u.ofmap_buffer is not None
         on_chip = arch.on_chip_for(unit)
@@ -168,7 +168,7 @@ class SystolicEngine(Engine):
             add(writes, stage, "ifmap", t.a_bytes)
             add(writes, stage, "filter", t.w_bytes)
         moved = {lv: sum(reads.get(lv, {}).values()) + sum(writes.get(lv, {}).values())
-                 for lv in set(reads) | set(writes) if lv != f"{unit}.buffers"}
+                 for lv in sorted(set(reads) | set(writes)) if lv != f"{unit}.buffers"}
         mem = level_cycles(moved, arch)
         # the first fold's operands cannot be prefetched behind compute
         first = (min(m, u.rows) * min(k, u.rows) * ea + min(k, u.rows) * min(n, u.cols) * ew)

@@ -49,7 +49,7 @@ class VectorEngine(Engine):
         compute = math.ceil(op.flops / peak) if op.flops else 0.0
         reads, writes = stream_traffic(op, unit, arch)
         moved = {lv: sum(reads.get(lv, {}).values()) + sum(writes.get(lv, {}).values())
-                 for lv in set(reads) | set(writes)}
+                 for lv in sorted(set(reads) | set(writes))}
         mem = level_cycles(moved, arch)
         cycles, bound = roofline(compute, mem)
         dram = arch.dram.name

@@ -66,7 +66,7 @@ def dynamic_energy(cost: CostResult, arch: ArchSpec) -> dict[str, float]:
     comp = f"compute.{cost.unit}"
     for action, count in cost.actions.items():
         out[comp] = out.get(comp, 0.0) + count * _action_energy(action, arch)
-    for level in set(cost.reads) | set(cost.writes):
+    for level in sorted(set(cost.reads) | set(cost.writes)):
         rd = sum(cost.reads.get(level, {}).values()) * 8
         wr = sum(cost.writes.get(level, {}).values()) * 8
         g = level_geometry(arch, level)

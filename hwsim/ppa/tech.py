@@ -88,11 +88,23 @@ def device_factors(device: Device) -> tuple[float, float, float, str]:
 
 # ---- arithmetic --------------------------------------------------------------------------------------
 _INT_MULT = {8: ("INT8 mult", True), 32: ("INT32 mult", True)}
-_SIGNIFICAND = {DType.FP32: 24, DType.TF32: 11, DType.FP16: 11, DType.BF16: 8, DType.FP8: 4, DType.FP8_E5M2: 3}
+_SIGNIFICAND = {DType.FP32: 24, DType.TF32: 11, DType.FP16: 11, DType.BF16: 8, DType.FP8: 4, DType.FP8_E5M2: 3,
+                DType.FP6_E2M3: 4, DType.FP6_E3M2: 3, DType.FP4: 2}
+
+
+def _block_scaled_mult_45(dtype: DType, what: str) -> tuple[float, str]:
+    """MX formats: the element multiplier plus, once per block of 32 products, an 8-bit add of the two operands'
+    E8M0 scales (OCP MX v1.0 dot product), i.e. INT8 add / 32 per MAC. Derived, same stated rules."""
+    block, _ = dtype.block_scale
+    m, ms = _mult_45(dtype.element, what)
+    a = row(f"INT8 add {what}") / block
+    return m + a, f"{ms} + {HOROWITZ}: INT8 add / {block} (shared-scale add per MX block)"
 
 
 def _mult_45(dtype: DType, what: str) -> tuple[float, str]:
     """Multiplier energy (pJ) or area (um^2) at 45 nm."""
+    if dtype.block_scale:
+        return _block_scaled_mult_45(dtype, what)
     if dtype in (DType.INT8, DType.INT32):
         return row(f"{dtype.name} mult {what}"), f"{HOROWITZ}: {dtype.name} mult"
     if dtype in (DType.FP16, DType.FP32):

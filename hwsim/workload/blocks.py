@@ -28,6 +28,7 @@ from hwsim.errors import SpecError
 from hwsim.workload.graph import Workload, graph_from_ops
 from hwsim.workload.models import BlockType, FfnKind, ModelSpec, NormPosition
 from hwsim.workload.ops import DType, Op, OpKind, TensorRole, TensorSpec
+from hwsim.workload.passes import BlockContext, apply_variants, variant_label
 
 W, A, KV = TensorRole.WEIGHT, TensorRole.ACTIVATION, TensorRole.KV_CACHE
 
@@ -155,6 +156,8 @@ def build_block(model: ModelSpec, phase: Phase | str, batch: int = 1, seq: int |
         if v is not None and (not isinstance(v, int) or v < (0 if nm == "past_len" else 1)):
             raise SpecError("<arguments>", nm, f"must be a positive integer, got {v!r}")
     m = model
+    if m.block in BLOCK_BUILDERS:
+        return BLOCK_BUILDERS[m.block](m, phase, batch, seq, kv_len)
     decoder = m.block == BlockType.DECODER
     if phase == Phase.DECODE:
         if not decoder:
@@ -185,7 +188,23 @@ def build_block(model: ModelSpec, phase: Phase | str, batch: int = 1, seq: int |
     params = {"model": m.name, "phase": phase.value, "batch": batch, "seq": seq_used,
               "kv_len": lkv if phase == Phase.DECODE else None, "past_len": past_len, "tokens": tokens,
               "attention": "fused" if fused_attention else "unfused"}
-    return Workload(f"{m.name}/{phase.value}", graph_from_ops(b.ops, b.after), params, layers=m.layers)
+    ops, after = apply_variants(b.ops, b.after, m, BlockContext(phase.value, batch, lq, lkv, lkv - lq, decoder))
+    if (label := variant_label(m)) is not None:
+        params["variants"] = label
+    return Workload(f"{m.name}/{phase.value}", graph_from_ops(ops, after), params, layers=m.layers)
+
+
+# Builders of non-transformer block types, registered by their modules (hwsim/workload/mamba.py, mobilenet.py):
+# ``fn(model, phase, batch, seq, kv_len) -> Workload``.
+BLOCK_BUILDERS: dict = {}
+
+
+def register_block(block: BlockType):
+    """Decorator: the graph builder of a non-transformer block type."""
+    def deco(fn):
+        BLOCK_BUILDERS[block] = fn
+        return fn
+    return deco
 
 
 def _attention(b: _Builder, h: TensorSpec, batch: int, lq: int, lkv: int, phase: Phase, decoder: bool,

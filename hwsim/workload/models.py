@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from hwsim.errors import SpecError
 from hwsim.specio import apply_overrides, display_path, read_mapping, validate
 from hwsim.workload.ops import DType
+from hwsim.workload.variant_specs import (AttentionSparsity, ConvBlockSpec, Quantization, SkipSpec, SsmSpec,
+                                          WeightSparsity)
 
 WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
 
@@ -22,6 +24,8 @@ WORKLOADS_DIR = Path(__file__).resolve().parents[2] / "workloads"
 class BlockType(str, Enum):
     DECODER = "decoder"   # causal self-attention, KV cache (GPT, Llama, Mixtral, Qwen)
     ENCODER = "encoder"   # bidirectional self-attention (BERT, ViT)
+    MAMBA = "mamba"       # selective state-space block (needs ``ssm:``), recurrent state instead of a KV cache
+    INVERTED_RESIDUAL = "inverted_residual"  # MobileNetV2 block (needs ``conv:``)
 
 
 class FfnKind(str, Enum):
@@ -81,10 +85,10 @@ class ModelSpec(_Frozen):
     block: BlockType = BlockType.DECODER
     layers: int = Field(gt=0)
     d_model: int = Field(gt=0)
-    heads: int = Field(gt=0)
+    heads: int | None = Field(None, gt=0, description="attention heads (transformer blocks)")
     kv_heads: int | None = Field(None, gt=0, description="K/V heads: = heads (MHA), < heads (GQA), 1 (MQA)")
     head_dim: int | None = Field(None, gt=0)
-    ffn_dim: int = Field(gt=0)
+    ffn_dim: int | None = Field(None, gt=0, description="FFN hidden size (transformer blocks)")
     ffn_kind: FfnKind = FfnKind.SWIGLU
     norm: NormKind = NormKind.RMSNORM
     norm_position: NormPosition = NormPosition.PRE
@@ -98,9 +102,26 @@ class ModelSpec(_Frozen):
     # vision encoders: tokens per image = (image/patch)^2 + cls
     image_size: int | None = Field(None, gt=0)
     patch_size: int | None = Field(None, gt=0)
+    # efficient-transformer variants (hwsim/workload/variant_specs.py); None leaves the foundation's graph
+    attention_sparsity: AttentionSparsity | None = None
+    weight_sparsity: WeightSparsity | None = None
+    quantization: Quantization | None = None
+    skip: SkipSpec | None = None
+    # non-transformer blocks
+    ssm: SsmSpec | None = Field(None, description="block: mamba")
+    conv: ConvBlockSpec | None = Field(None, description="block: inverted_residual (d_model = input channels)")
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> "ModelSpec":
+        needs = {BlockType.MAMBA: "ssm", BlockType.INVERTED_RESIDUAL: "conv"}.get(self.block)
+        if needs is not None:
+            if getattr(self, needs) is None:
+                raise ValueError(f"block {self.block.value} needs the '{needs}:' section")
+            if self.attention_sparsity is not None:
+                raise ValueError(f"block {self.block.value} has no attention; drop attention_sparsity")
+            return self
+        if self.heads is None or self.ffn_dim is None:
+            raise ValueError(f"block {self.block.value} needs heads and ffn_dim")
         if self.head_dim is None and self.d_model % self.heads:
             raise ValueError(f"d_model {self.d_model} is not divisible by heads {self.heads}; give head_dim")
         kv = self.kv_heads if self.kv_heads is not None else self.heads
@@ -162,6 +183,8 @@ def from_hf_config(cfg: dict[str, Any], default_name: str, file: str) -> dict[st
         return default
 
     mtype = str(cfg.get("model_type", ""))
+    if mtype == "mamba":
+        return _from_hf_mamba(cfg, default_name, file)
     d = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     layers = get("num_hidden_layers", "n_layer")
@@ -202,4 +225,27 @@ def from_hf_config(cfg: dict[str, Any], default_name: str, file: str) -> dict[st
         out["image_size"] = cfg.get("image_size", 224)
         out["patch_size"] = cfg.get("patch_size", 16)
         out["rope"] = False
+    return out
+
+
+def _from_hf_mamba(cfg: dict[str, Any], default_name: str, file: str) -> dict[str, Any]:
+    """Hugging Face ``MambaConfig`` (state-spaces/mamba-*-hf) to ModelSpec fields."""
+    try:
+        d, layers = cfg["hidden_size"], cfg["num_hidden_layers"]
+    except KeyError as e:
+        raise SpecError(file, str(e.args[0]), "Mamba config.json lacks this field") from None
+    expand = cfg.get("expand", 2)
+    out: dict[str, Any] = {
+        "name": str(cfg.get("_name_or_path") or default_name), "source": f"Hugging Face config.json ({file})",
+        "block": "mamba", "layers": layers, "d_model": d, "norm": "rmsnorm", "rope": False,
+        "vocab": cfg.get("vocab_size", 0) or 0,
+        "ssm": {"d_state": cfg.get("state_size", 16), "d_conv": cfg.get("conv_kernel", 4), "expand": expand,
+                "conv_bias": bool(cfg.get("use_conv_bias", True)), "bias": bool(cfg.get("use_bias", False))},
+    }
+    rank = cfg.get("time_step_rank")
+    if isinstance(rank, int):
+        out["ssm"]["dt_rank"] = rank
+    dt = _HF_DTYPE.get(str(cfg.get("torch_dtype", "bfloat16")))
+    if dt:
+        out["precision"] = {"weights": dt, "activations": dt, "kv_cache": dt}
     return out

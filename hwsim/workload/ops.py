@@ -36,7 +36,13 @@ class FrozenDict(dict):
 
 
 class DType(str, Enum):
-    """Number formats. ``bits`` is the storage width; block-scale overheads live in the precision spec."""
+    """Number formats. ``bits`` is the element width; MX formats add a shared 8-bit scale per 32 elements.
+
+    The MX (microscaling) formats follow the OCP Microscaling Formats (MX) Specification v1.0 (2023): a block of
+    32 elements of the element type shares one E8M0 (8-bit power-of-two) scale, so MXFP4 stores
+    4 + 8/32 = 4.25 bits per element. Group-wise scales of a chosen size (int4 with one fp16 scale per 128
+    weights) are a property of the tensor, not of the format: see :class:`TensorSpec`.
+    """
 
     FP32 = "fp32"
     TF32 = "tf32"
@@ -48,14 +54,41 @@ class DType(str, Enum):
     INT16 = "int16"
     INT8 = "int8"
     INT4 = "int4"
+    FP6_E2M3 = "fp6_e2m3"
+    FP6_E3M2 = "fp6_e3m2"
+    FP4 = "fp4"  # e2m1
+    MXFP8 = "mxfp8"  # e4m3 elements
+    MXFP8_E5M2 = "mxfp8_e5m2"
+    MXFP6 = "mxfp6"  # e2m3 elements
+    MXFP6_E3M2 = "mxfp6_e3m2"
+    MXFP4 = "mxfp4"  # e2m1 elements
+    MXINT8 = "mxint8"
 
     @property
     def bits(self) -> int:
+        """Element width in bits (without a block scale)."""
         return _BITS[self]
 
     @property
+    def block_scale(self) -> tuple[int, int] | None:
+        """(elements per block, scale bits) of a block-scaled format, else None."""
+        return MX_BLOCK if self in _MX_ELEMENT else None
+
+    @property
+    def element(self) -> "DType":
+        """The element format (MXFP4 -> FP4; a plain format is its own element)."""
+        return _MX_ELEMENT.get(self, self)
+
+    @property
+    def storage_bits(self) -> float:
+        """Bits stored per element, the shared block scale included (MXFP4: 4.25)."""
+        b = self.block_scale
+        return _BITS[self] + (b[1] / b[0] if b else 0)
+
+    @property
     def bytes(self) -> float:
-        return _BITS[self] / 8
+        """Storage bytes per element, the shared block scale included."""
+        return self.storage_bits / 8
 
     @property
     def is_float(self) -> bool:
@@ -71,8 +104,15 @@ class DType(str, Enum):
 
 
 _BITS = {DType.FP32: 32, DType.TF32: 32, DType.BF16: 16, DType.FP16: 16, DType.FP8: 8, DType.FP8_E5M2: 8,
-         DType.INT32: 32, DType.INT16: 16, DType.INT8: 8, DType.INT4: 4}
-_FLOATS = {DType.FP32, DType.TF32, DType.BF16, DType.FP16, DType.FP8, DType.FP8_E5M2}
+         DType.INT32: 32, DType.INT16: 16, DType.INT8: 8, DType.INT4: 4, DType.FP6_E2M3: 6, DType.FP6_E3M2: 6,
+         DType.FP4: 4, DType.MXFP8: 8, DType.MXFP8_E5M2: 8, DType.MXFP6: 6, DType.MXFP6_E3M2: 6, DType.MXFP4: 4,
+         DType.MXINT8: 8}
+_FLOATS = {DType.FP32, DType.TF32, DType.BF16, DType.FP16, DType.FP8, DType.FP8_E5M2, DType.FP6_E2M3,
+           DType.FP6_E3M2, DType.FP4, DType.MXFP8, DType.MXFP8_E5M2, DType.MXFP6, DType.MXFP6_E3M2, DType.MXFP4}
+# OCP MX v1.0 Table 1: every MX format has block size 32 and an E8M0 (8-bit) shared scale.
+MX_BLOCK = (32, 8)
+_MX_ELEMENT = {DType.MXFP8: DType.FP8, DType.MXFP8_E5M2: DType.FP8_E5M2, DType.MXFP6: DType.FP6_E2M3,
+               DType.MXFP6_E3M2: DType.FP6_E3M2, DType.MXFP4: DType.FP4, DType.MXINT8: DType.INT8}
 
 
 class OpKind(str, Enum):
@@ -122,12 +162,21 @@ class TensorRole(str, Enum):
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """One tensor an op reads or writes: shape, storage dtype and role."""
+    """One tensor an op reads or writes: shape, storage dtype and role.
+
+    Optional storage overheads (all default to none, leaving the plain ``elements x bits`` size):
+    ``scale_group`` elements share one ``scale_bits`` scale (int4 weights with one fp16 scale per 128:
+    ``scale_group=128, scale_bits=16``); ``index_bits`` of sparse-format metadata per stored element
+    (2:4 sparsity: a 2-bit position per kept value). MX formats carry their own block scale in the dtype.
+    """
 
     name: str
     shape: tuple[int, ...]
     dtype: DType
     role: TensorRole = TensorRole.ACTIVATION
+    scale_group: int = 0
+    scale_bits: int = 0
+    index_bits: float = 0.0
 
     @property
     def elements(self) -> int:
@@ -135,8 +184,29 @@ class TensorSpec:
 
     @property
     def bytes(self) -> int:
-        """Storage bytes, rounded up to whole bytes (int4 packs two per byte)."""
-        return math.ceil(self.elements * self.dtype.bits / 8)
+        """Storage bytes, rounded up to whole bytes (int4 packs two per byte), scales and metadata included.
+
+        >>> TensorSpec("w", (4096, 4096), DType.MXFP4).bytes == 4096 * 4096 * 4.25 / 8
+        True
+        >>> TensorSpec("w", (4096, 4096), DType.INT4, scale_group=128, scale_bits=16).bytes / 4096**2 * 8
+        4.125
+        """
+        n = self.elements
+        bits = n * self.dtype.bits if not self.index_bits else n * (self.dtype.bits + self.index_bits)
+        block = self.dtype.block_scale
+        if block:
+            bits += math.ceil(n / block[0]) * block[1]
+        if self.scale_group:
+            bits += math.ceil(n / self.scale_group) * self.scale_bits
+        return math.ceil(bits / 8)
+
+    @property
+    def element_bytes(self) -> float:
+        """Mean storage bytes per element, scales and metadata included (no rounding): what engines stream."""
+        extra = self.scale_bits / self.scale_group if self.scale_group else 0.0
+        if not extra and not self.index_bits:
+            return self.dtype.bytes
+        return (self.dtype.storage_bits + self.index_bits + extra) / 8
 
 
 def _frozen(d: Mapping[str, Any] | None) -> FrozenDict:
@@ -210,7 +280,11 @@ class Op:
 
     @property
     def elements(self) -> int:
-        """Output elements (vector ops: rows x cols)."""
+        """Elements the op produces: vector ops count their ``rows x cols`` iteration space (equal to their output
+        tensors, except for ops that also write a recurrent state, or a dequantisation fused into a GEMM's
+        pipeline, which has no tensors of its own); other ops sum their output tensors."""
+        if "rows" in self.dims and "cols" in self.dims:
+            return self.dims["rows"] * self.dims["cols"]
         return sum(t.elements for t in self.outputs)
 
     @property
