@@ -308,7 +308,7 @@ def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: st
     for i, b in enumerate(blocks):
         sub = ok[ok["block"] == b]
         sc = ax.scatter(sub[x], sub[y], c=sub[color], cmap="viridis", norm=norm, s=18, alpha=0.85,
-                        marker=LEVEL_MARKERS[i % 6], label=b if len(blocks) > 1 else None, linewidths=0)
+                        marker=LEVEL_MARKERS[i % 6], linewidths=0)
         m = pareto_mask(sub[x].to_numpy(), sub[y].to_numpy())
         on_front += int(m.sum())
         front = sub[m].sort_values(x)
@@ -323,7 +323,8 @@ def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: st
     failed = len(frame) - len(ok)
     ax.set_title(f"{len(ok)} points, {on_front} on the front" + (f", {failed} failed" if failed else ""))
     if len(blocks) > 1:
-        ax.legend(fontsize=7, frameon=False)
+        ax.legend(handles=[Line2D([], [], marker=LEVEL_MARKERS[i % 6], ls="", color="0.35", label=b)
+                           for i, b in enumerate(blocks)], fontsize=7, frameon=False)
     return ax
 
 

@@ -18,7 +18,7 @@ from hwsim.errors import SpecError
 
 RUN_KEYS = ("arch", "workload", "ops", "block", "area_mm2")
 SWEEP_OUTPUTS = ("latency_s", "energy_j", "area_mm2")
-PRED_COLUMNS = ("pred_seconds", "predicted_seconds", "estimate_seconds")
+PRED_COLUMNS = ("pred_seconds", "predicted_seconds", "predicted_s", "pred_s", "estimate_seconds", "est_seconds")
 
 
 class InputKind(str, Enum):
@@ -55,8 +55,19 @@ class ReportInput:
 
 
 def read_sweep_points(results_dir: Path) -> pd.DataFrame:
-    """All points of a sweep results directory (``chunks/part-*.parquet``), one row per point and block."""
-    return pd.read_parquet(Path(results_dir) / "chunks")
+    """All points of a sweep results directory (``chunks/part-*.parquet``), one row per point and block; rows
+    a constraint pruned are left out, as :func:`hwsim.sweep.store.read_results` does. Chunks may differ in
+    columns (a component that appears later) or types (a column all null in one chunk): they are unified."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted((Path(results_dir) / "chunks").glob("part-*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    f = pa.concat_tables([pq.read_table(p) for p in files], promote_options="permissive").to_pandas()
+    if "pruned" in f.columns:
+        f = f[f["pruned"].isna()].drop(columns=["pruned"])
+    return f.drop_duplicates(subset=["point_id", "block"], keep="first").reset_index(drop=True)
 
 
 def load_input(path: str | Path, *, measured: str | None = None, predicted: str | None = None) -> ReportInput:
@@ -66,8 +77,7 @@ def load_input(path: str | Path, *, measured: str | None = None, predicted: str 
     ----------
     path : str or Path
     measured, predicted : str, optional
-        Validation CSV columns; defaults ``seconds`` and the first of ``pred_seconds``,
-        ``predicted_seconds``, ``estimate_seconds`` present.
+        Validation CSV columns; defaults ``seconds`` and the first of :data:`PRED_COLUMNS` present.
     """
     p = Path(path)
     if not p.exists():
@@ -140,18 +150,18 @@ def _load_sweep(d: Path) -> ReportInput:
     meta = _read_json(d / "meta.json") if (d / "meta.json").exists() else {}
     try:
         frame = read_sweep_points(d)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, NotImplementedError) as e:
         raise SpecError(str(d / "chunks"), "", f"cannot read the parquet chunks ({str(e).splitlines()[0]})") from None
     return _sweep_from_frame(frame, str(d), meta if isinstance(meta, dict) else {})
 
 
 def _sweep_from_frame(frame: pd.DataFrame, source: str, meta: dict) -> ReportInput:
+    if frame.empty:
+        raise SpecError(source, "", "the sweep has no points yet")
     missing = [c for c in ("point_id", *SWEEP_OUTPUTS) if c not in frame.columns]
     if missing:
         raise SpecError(source, missing[0], "missing column", allowed="point_id, block, <params>, latency_s, "
                         "energy_j, area_mm2, ... (the sweep results contract)")
-    if frame.empty:
-        raise SpecError(source, "", "the sweep has no points yet")
     frame = frame.copy()
     if "block" not in frame.columns:
         frame["block"] = "block"
@@ -162,16 +172,26 @@ def _sweep_from_frame(frame: pd.DataFrame, source: str, meta: dict) -> ReportInp
 
 def load_validation(frame: pd.DataFrame, source: str, *, measured: str | None = None,
                     predicted: str | None = None) -> ReportInput:
-    """Check a validation CSV: a measured and a predicted column, both positive seconds."""
+    """Check a validation CSV: a measured and a predicted column of positive seconds. Rows where either is
+    empty (a kernel the estimator does not cover, an idle row) are left out and counted in the notes."""
     measured = measured or "seconds"
     predicted = predicted or next((c for c in PRED_COLUMNS if c in frame.columns), None)
     if predicted is None:
         raise SpecError(source, "", "no predicted column", allowed=", ".join(PRED_COLUMNS) + " or --predicted COL")
+    notes: tuple[str, ...] = ()
     for col in (measured, predicted):
         if col not in frame.columns:
             raise SpecError(source, col, "no such column", allowed=", ".join(map(str, frame.columns)))
         vals = pd.to_numeric(frame[col], errors="coerce")
-        bad = frame.index[~(vals > 0)]
+        bad = frame.index[~(vals > 0) & frame[col].notna()]
         if len(bad):
             raise SpecError(source, f"{col}[row {bad[0] + 2}]", f"must be a positive number, got {frame[col][bad[0]]}")
-    return ReportInput(InputKind.VALIDATION, source, frame=frame, meta={"measured": measured, "predicted": predicted})
+    empty = frame[measured].isna() | frame[predicted].isna()
+    if empty.all():
+        raise SpecError(source, predicted, f"no row has both {measured} and {predicted}")
+    if empty.any():
+        notes = (f"{int(empty.sum())} of {len(frame)} rows have no {measured} or no {predicted} and are left out",)
+        frame = frame[~empty].reset_index(drop=True)
+    frame = frame.assign(**{measured: frame[measured].astype(float), predicted: frame[predicted].astype(float)})
+    return ReportInput(InputKind.VALIDATION, source, frame=frame, meta={"measured": measured, "predicted": predicted},
+                       notes=notes)

@@ -17,7 +17,7 @@ from hwsim.units import format_si
 
 def display(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
     """Format columns for people: SI prefixes with ``units[col]``, ``%`` for shares, ``x`` for ratios,
-    ``count`` for integers; other columns as they are."""
+    ``count`` for integers, ``param`` for swept values (large floats with a prefix); others as they are."""
     out = frame.copy()
     for col, unit in units.items():
         if col not in out.columns:
@@ -28,6 +28,9 @@ def display(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
             out[col] = [f"{v:.3g}x" for v in frame[col]]
         elif unit == "count":
             out[col] = [f"{int(v)}" for v in frame[col]]
+        elif unit == "param":
+            out[col] = [F.eng(v, "").strip() if isinstance(v, float) and abs(v) >= 1e4 else str(v)
+                        for v in frame[col]]
         else:
             out[col] = [format_si(float(v), unit) for v in frame[col]]
     return out.astype(str)
@@ -145,15 +148,16 @@ def _sensitivity_draw(points: pd.DataFrame, param: str):
 def sweep_report(inp: ReportInput) -> Report:
     pts, meta = inp.frame, inp.meta
     ok = T.ok_points(pts)
-    params = T.sweep_params(pts)
-    front = T.pareto_frame(pts)
+    params = T.sweep_params(pts, meta)
+    front = T.pareto_frame(pts, params)
+    pfmt = {c: "param" for c in params}
     sections = [Section(
         "Latency against energy",
         (f"{len(ok)} of {len(pts)} points evaluated without error; {len(front)} are on the latency-energy front of "
          "their block (no other point is both faster and more frugal).",),
         (render_figure("pareto", "Every point's block latency against its energy, coloured by die area; the "
                        "front is ringed in red.", one_axes(F.pareto_scatter, pts), 8, 5.5),),
-        (_table("pareto_front", "The front, fastest first.", front, SWEEP_UNITS),))]
+        (_table("pareto_front", "The front, fastest first.", front, {**SWEEP_UNITS, **pfmt}),))]
     for prm in params:
         if ok[prm].nunique() < 2:
             continue
@@ -164,22 +168,25 @@ def sweep_report(inp: ReportInput) -> Report:
                            "other parameters, shaded from their min to their max.",
                            _sensitivity_draw(pts, prm), 11, 3.4),),
             (_table(f"sensitivity_{prm}", f"Median, min and max per value of {prm}.", sens,
-                    {c: SWEEP_UNITS[c.split(".")[0]] for c in sens.columns if c.split(".")[0] in SWEEP_UNITS}),)))
+                    {prm: "param", **{c: SWEEP_UNITS[c.split(".")[0]] for c in sens.columns
+                                      if c.split(".")[0] in SWEEP_UNITS}}),)))
     failed = pts[~pts["point_id"].isin(ok["point_id"])]
     if len(failed):
         errs = failed["error"].astype("string").fillna("non-positive latency or energy").value_counts()
         t = errs.rename_axis("error").reset_index(name="points")
         sections.append(Section("Failed points", (f"{len(failed)} points have no result.",), (),
                                 (TableOut("errors", "Errors and how many points each.", t, t.astype(str)),)))
-    best_l, best_e = ok.loc[ok["latency_s"].idxmin()], ok.loc[ok["energy_j"].idxmin()]
-    headline = (("points", f"{len(ok)} ok / {len(pts)}"), ("swept", ", ".join(params) or "nothing"),
-                ("fastest", f"{format_si(best_l['latency_s'], 's')} ({best_l['point_id']})"),
-                ("least energy", f"{format_si(best_e['energy_j'], 'J')} ({best_e['point_id']})"),
-                ("on the front", str(len(front))))
+    headline = [("points", f"{len(ok)} ok / {len(pts)}"), ("swept", ", ".join(params) or "nothing"),
+                ("on the front", str(len(front)))]
+    for block, sub in list(ok.groupby("block", sort=False))[:4]:
+        tag = f" ({block})" if ok["block"].nunique() > 1 else ""
+        best_l, best_e = sub.loc[sub["latency_s"].idxmin()], sub.loc[sub["energy_j"].idxmin()]
+        headline += [(f"fastest{tag}", f"{format_si(best_l['latency_s'], 's')} ({best_l['point_id']})"),
+                     (f"least energy{tag}", f"{format_si(best_e['energy_j'], 'J')} ({best_e['point_id']})")]
     wl = meta.get("workload") or meta.get("workloads") or sorted(ok["block"].unique())
     title = f"Sweep of {meta.get('arch', 'an architecture')} over {wl if isinstance(wl, str) else ', '.join(map(str, wl))}"
     subtitle = f"engine {meta.get('engine', '?')}; created {meta.get('created', '?')}; {inp.source}"
-    return Report(title, subtitle, headline, tuple(sections), inp.notes, inp)
+    return Report(title, subtitle, tuple(headline), tuple(sections), inp.notes, inp)
 
 
 # ---- validation ---------------------------------------------------------------------------------------

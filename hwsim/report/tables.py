@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SWEEP_FIXED = {"point_id", "block", "error", "bound", "latency_s", "energy_j", "area_mm2", "flops", "dram_bytes",
-               "utilization"}
+SWEEP_FIXED = {"point_id", "block", "error", "pruned", "bound", "latency_s", "energy_j", "area_mm2", "flops",
+               "dram_bytes", "utilization"}
 
 
 def levels(run: dict) -> list[str]:
@@ -100,8 +100,11 @@ def headline_frame(run: dict) -> pd.DataFrame:
 
 
 # ---- sweeps -------------------------------------------------------------------------------------------
-def sweep_params(points: pd.DataFrame) -> list[str]:
-    """Swept parameter columns: everything not an output, an id or a per-component breakdown."""
+def sweep_params(points: pd.DataFrame, meta: dict | None = None) -> list[str]:
+    """Swept parameter columns: ``meta["params"]`` when the sweep's meta.json lists them, else every column
+    that is not an output, an id or a per-component breakdown."""
+    if meta and meta.get("params"):
+        return [c for c in meta["params"] if c in points.columns]
     return [c for c in points.columns
             if c not in SWEEP_FIXED and not c.startswith(("energy_j.", "area_mm2."))]
 
@@ -116,30 +119,32 @@ def ok_points(points: pd.DataFrame) -> pd.DataFrame:
 
 def pareto_mask(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """True where no other point is at least as good in both x and y and better in one (both minimised).
+    Equal points do not dominate each other, so duplicates of a front point are on the front too (as in
+    :mod:`hwsim.sweep.pareto`).
 
     Examples
     --------
-    >>> pareto_mask(np.array([1.0, 2.0, 3.0, 2.0]), np.array([3.0, 1.0, 0.5, 2.0])).tolist()
-    [True, True, True, False]
+    >>> pareto_mask(np.array([1.0, 2.0, 3.0, 2.0, 1.0]), np.array([3.0, 1.0, 0.5, 2.0, 3.0])).tolist()
+    [True, True, True, False, True]
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    order = np.lexsort((y, x))
     mask = np.zeros(len(x), bool)
-    best_y = np.inf
-    for i in order:
-        if y[i] < best_y:
+    best = (np.nan, np.inf)  # the last point kept, in order of x then y
+    for i in np.lexsort((y, x)):
+        if y[i] < best[1] or (x[i], y[i]) == best:
             mask[i] = True
-            best_y = y[i]
+            best = (x[i], y[i])
     return mask
 
 
-def pareto_frame(points: pd.DataFrame) -> pd.DataFrame:
+def pareto_frame(points: pd.DataFrame, params: list[str] | None = None) -> pd.DataFrame:
     """Points on the latency-energy front of their block, sorted by block then latency."""
     ok = ok_points(points)
     keep = np.zeros(len(ok), bool)
     for _, idx in ok.groupby("block", sort=False).indices.items():
         keep[idx] = pareto_mask(ok["latency_s"].to_numpy()[idx], ok["energy_j"].to_numpy()[idx])
-    cols = ["block", "point_id", *sweep_params(ok), "latency_s", "energy_j", "area_mm2"]
+    cols = ["block", "point_id", *(params if params is not None else sweep_params(ok)), "latency_s", "energy_j",
+            "area_mm2"]
     return ok[keep][cols].sort_values(["block", "latency_s"], ignore_index=True)
 
 

@@ -45,6 +45,17 @@ def test_report_of_a_validation_with_named_columns(tmp_path, validation_csv):
     assert stats.loc["gemm", "mape"] == pytest.approx(0.2)
 
 
+def test_validation_rows_without_prediction_are_left_out(tmp_path, validation_csv):
+    f = pd.read_csv(validation_csv)
+    f.loc[[0, 3], "pred_seconds"] = None
+    f.to_csv(tmp_path / "v.csv", index=False)
+    r = invoke("report", str(tmp_path / "v.csv"), "--out", str(tmp_path / "v"))
+    assert r.exit_code == 0, r.output
+    md = (tmp_path / "v" / "report.md").read_text()
+    assert f"2 of {len(f)} rows have no seconds or no pred_seconds and are left out" in md
+    assert f"- **rows**: {len(f) - 2}" in md
+
+
 def test_old_json_without_arch_summary_is_recomputed(tmp_path, run_doc):
     """A JSON from before arch_summary existed: the shipped spec fills it in, and the report says so."""
     doc = {k: v for k, v in run_doc.items() if k != "arch_summary"}
