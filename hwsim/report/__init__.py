@@ -10,10 +10,21 @@ import hashlib
 import json
 from pathlib import Path
 
-from hwsim.report.build import Report, build_report
-from hwsim.report.inputs import InputKind, ReportInput, load_input, load_run
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily: `hwsim run` reaches hwsim.report.text without matplotlib
+    from hwsim.report.build import Report
 
 __all__ = ["InputKind", "Report", "ReportInput", "build_report", "load_input", "make_report", "save_report"]
+_LAZY = {"InputKind": "inputs", "ReportInput": "inputs", "load_input": "inputs", "Report": "build",
+         "build_report": "build"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f"hwsim.report.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'hwsim.report' has no attribute {name!r}")
 
 
 def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None = None,
@@ -25,6 +36,9 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
     A run's JSON is copied to ``input.json`` so the directory regenerates itself; ``manifest.json`` says
     what produced everything.
     """
+    from hwsim.report.build import build_report
+    from hwsim.report.inputs import load_input, load_run
+
     if str(source) == "-":
         try:
             doc = json.loads(stdin_text or "")
@@ -37,10 +51,11 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
     return save_report(build_report(inp), out_dir, input_sha256=sha, command=command)
 
 
-def save_report(report: Report, out_dir: str | Path, *, input_sha256: str | None = None,
+def save_report(report: "Report", out_dir: str | Path, *, input_sha256: str | None = None,
                 command: list[str] | None = None) -> list[Path]:
     """Write a built report (``report.md``, ``report.html``, figures, tables, ``input.json`` for runs,
     ``manifest.json``) to ``out_dir``; returns the files written, relative to it."""
+    from hwsim.report.inputs import InputKind
     from hwsim.report.manifest import _version, created_utc, git_commit, make_manifest
     from hwsim.report.render import write_report
 
