@@ -24,7 +24,7 @@ of ``cost = tRFC + tRP + reopen`` cycles each.
 
 >>> from hwsim.engines.pim_timing import HBM2_NEUPIMS, HBM2_NEUPIMS_TIMING
 >>> gemv_equations(1024, 1024, 2, HBM2_NEUPIMS, HBM2_NEUPIMS_TIMING).cycles
-366
+368
 """
 
 from __future__ import annotations

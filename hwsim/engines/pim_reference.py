@@ -91,6 +91,7 @@ class Host:
 
     def issue(self, t, j, act):
         d, b, s = self.d, self.bank[j], self.d.stats
+        d.who = "host"
         if not self.started[j]:
             self.started[j] = True
             s[{A_COL: S_HOST_HIT, A_ACT: S_HOST_MISS, A_PRE: S_HOST_CONFLICT}[act]] += 1
@@ -170,6 +171,7 @@ class Pim:
 
     def issue(self, t, act, lo, hi):
         d, s = self.d, self.d.stats
+        d.who = "pim"
         if not self.started:
             self.started, s[S_PIM_START_T] = True, t
         self.last_t = t
@@ -220,7 +222,7 @@ class Pim:
                 return
 
 
-def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, host_arrival):
+def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, host_arrival, log=None):
     """Simulate one channel; returns ``(stats, host_done)`` as lists (see ``pim_params`` for slots).
 
     Parameters
@@ -231,6 +233,10 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
         Per step: global-buffer writes, MAC commands (all-bank commands, or per bank), result reads.
     host_bank, host_row, host_write, host_arrival : sequence of int
         Host requests sorted by arrival cycle.
+    log : list, optional
+        If given, every command is appended as ``(cycle, agent, command, lo, hi)``: agent in ``pim``,
+        ``host``, ``ref``; command in ACT, PRE, PREA, REF, RD, WR, MAC (all-bank), MAC1 (one bank), GWR
+        (global-buffer write), RES (result read); ``lo..hi-1`` the banks (column commands: ``lo`` only).
 
     Returns
     -------
@@ -240,6 +246,7 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
         Completion cycle of each host request.
     """
     dram = Dram(params)
+    dram.log = log
     host = Host(dram, host_bank, host_row, host_write, host_arrival)
     pim = Pim(dram, vec, mac, res)
     pim.advance(host)

@@ -43,6 +43,7 @@ class Dram:
         self.last_rd, self.last_wr, self.last_wr_bg = -INF, -INF, -1
         self.ref_due, self.end_t = self.p[P_TREFI], 0
         self.stats = [0] * N_STATS
+        self.log, self.who = None, ""  # optional command log: (cycle, agent, command, lo, hi)
         p = self.p
         self.gap_s, self.gap_l = max(p[P_BURST], p[P_TCCD_S]), max(p[P_BURST], p[P_TCCD_L])
 
@@ -66,6 +67,7 @@ class Dram:
             self.last_act_bg[rank][h] = t
         for _ in range(w):
             self.faw[rank] = [t] + self.faw[rank][:3]
+        self._record(t, "ACT", lo, hi)
         self._bus(t, t + 1)
         self.stats[S_ACT_CMDS] += 1
         self.stats[S_BANK_ACTS] += hi - lo
@@ -83,6 +85,7 @@ class Dram:
             if self.open_row[k][b] not in (-1, keep):
                 self.open_row[k][b] = -1
                 self.next_act[k][b] = max(self.next_act[k][b], t + self.p[P_TRP])
+        self._record(t, "PRE", lo, hi)
         self._bus(t, t + 1)
         self.stats[S_PRE_CMDS] += 1
 
@@ -107,6 +110,7 @@ class Dram:
     def issue_col(self, t, kind, k, b):
         """Issue a column command; returns the cycle its data transfer (or MAC) completes."""
         p = self.p
+        self._record(t, ("RD", "WR", "MAC1", "MAC", "GWR", "RES")[kind], b, b + 1)
         if kind == AB_MAC:
             for bb in range(self.nb):
                 self.next_pre[k][bb] = max(self.next_pre[k][bb], t + p[P_TRTP])
@@ -124,6 +128,10 @@ class Dram:
             self.last_wr, self.last_wr_bg = t, (b // self.B if kind == HOST_WR else -1)
             return self._bus(t, t + p[P_CWL] + p[P_BURST])
         return self._bus(t, t + p[P_BURST])
+
+    def _record(self, t, command, lo, hi):
+        if self.log is not None:
+            self.log.append((t, self.who, command, lo, hi))
 
     def _bus(self, t, done):
         self.bus_free = t + 1
@@ -143,6 +151,8 @@ class Dram:
             for k, b in opened:
                 self.open_row[k][b] = -1
                 self.next_act[k][b] = max(self.next_act[k][b], t + p[P_TRP])
+            self.who = "ref"
+            self._record(t, "PREA", 0, self.nb)
             self.bus_free = t + 1
             self.stats[S_PRE_CMDS] += 1
             self.stats[S_REF_PRE_CMDS] += 1
@@ -152,6 +162,8 @@ class Dram:
         for row in self.next_act:
             for b in range(self.nb):
                 row[b] = max(row[b], t + p[P_TRFC])
+        self.who = "ref"
+        self._record(t, "REF", 0, self.nb)
         self.bus_free = t + 1
         self.stats[S_REF_CMDS] += 1
         self.ref_due += p[P_TREFI]
