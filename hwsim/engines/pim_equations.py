@@ -138,7 +138,8 @@ def gemv_equations(rows: int, cols: int, dtype_bytes: int, org: PimOrganization,
     acts = macs = bank_cols = 0
     for r, n in split_rows(rows, channels):
         s = gemv_steps(r, cols, dtype_bytes, org, mode, batch)
-        acts, macs = acts + per_step_acts * s.n_steps * n, macs + int(s.mac_cmds.sum()) * n
+        per_cmd = org.banks_per_channel if mode is PimMode.PER_BANK else 1  # per-bank counts are per bank
+        acts, macs = acts + per_step_acts * s.n_steps * n, macs + int(s.mac_cmds.sum()) * per_cmd * n
         bank_cols += int(s.bank_columns.sum()) * n
     bank_bytes = bank_cols * org.banks_per_channel * org.column_bytes
     return PimEquationResult(cycles=cycles, seconds=cycles * timing.tCK_s, steps=steps.n_steps,
