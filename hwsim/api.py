@@ -18,6 +18,7 @@ from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import attach_energy
 from hwsim.result import Fidelity, RunResult
+from hwsim.scenarios import DecodeStep, Prefill, chunked_prefill, decode_step, shard  # noqa: F401  (public API)
 from hwsim.schedule import ORDERS, event_schedule, list_schedule
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload

@@ -11,14 +11,15 @@ Placement over channels (NeuPIMs keeps a request's KV cache in one channel and b
 ``ceil(groups / channels)`` (sequence, head) pairs; a single matrix (``B = 1``, weights) is split by rows over
 all channels. The GEMVs of a channel run one after another; channels run in parallel.
 
-Time of one GEMV on one channel follows the Newton/NeuPIMs data layout (``gemv_steps``: rows dealt to banks,
-columns cut into row-sized chunks) with the closed form of :func:`gemv_step_cycles` per opened row. The
-command-level simulator of the ``pim`` branch (``pim_sim.simulate_gemv``) replaces the closed form at cycle
-fidelity once it lands; until then cycle requests fall back to this analytical model (noted per op).
+Time of one GEMV on one channel follows the Newton/NeuPIMs data layout (``pim_layout.gemv_steps``: rows dealt
+to banks, columns cut into row-sized chunks): at analytical fidelity the closed form
+``pim_equations.gemv_equations``, at cycle fidelity the command-level simulator ``pim_sim.simulate_gemv``
+(docs/pim.md has both).
 
 Host contention: the PIM op reports the external-bus cycles it needs (vector writes into the channel's
-global buffer, result reads) as ``memory_cycles`` of the PIM's memory level, so the event scheduler shares
-that bus with the host's traffic; in blocked mode (no dual row buffer, or a mapping option ``blocked``) it
+global buffer, result reads; at cycle fidelity at least the share of host bandwidth the simulator sees it take)
+as ``memory_cycles`` of the PIM's memory level, so the event scheduler shares that bus with the host's
+traffic; in blocked mode (no dual row buffer, or a mapping option ``blocked``) it
 claims the level exclusively (``extra["exclusive_levels"]``): host accesses wait while it runs.
 """
 
@@ -30,6 +31,8 @@ from dataclasses import dataclass, replace
 from hwsim.arch.components import PimMode, PimUnit
 from hwsim.engines.analytical import home_level, level_cycles
 from hwsim.engines.base import Engine, register_engine
+from hwsim.engines.pim_equations import gemv_equations
+from hwsim.engines.pim_layout import gemv_steps
 from hwsim.engines.pim_timing import PRESETS, DramTiming, PimOrganization
 from hwsim.errors import UnsupportedOpError
 from hwsim.ppa import pim as _pim_ppa  # noqa: F401  (registers the PIM kind's area, power and energies)
@@ -90,95 +93,6 @@ def gemv_shape(op: Op, u: PimUnit) -> GemvShape:
 
 
 @dataclass(frozen=True)
-class GemvTime:
-    """Closed-form time and command counts of one GEMV slice on one channel (DRAM cycles and commands)."""
-
-    cycles: float
-    steps: int
-    mac_cycles: float
-    gang_acts: int
-    bank_activations: int
-    mac_cmds: int
-    bank_columns: int
-    vec_writes: int
-    res_reads: int
-
-
-def gemv_step_cycles(columns: int, vectors: int, res_reads: int, org: PimOrganization, t: DramTiming,
-                     mode: PimMode) -> tuple[float, float]:
-    """(cycles, MAC-phase cycles) of one step: open one row in every bank, MAC its columns, read results, close.
-
-    All-bank mode: gang ACTs (``gang_act_banks`` banks each) fill a rank, one per ``max(tRRD_S, tFAW x w/4)``
-    (``w`` = tFAW slots a gang ACT takes; NewtonSim G_ACT -> G_ACT = tFAW), ranks interleaved on the command bus;
-    MACs start ``tRCD`` after the last ACT and issue every ``tCCD_PIM`` (times the banks sharing a MAC unit);
-    precharge no earlier than ``tRAS`` after the ACT; result reads (``burst_cycles`` each) overlap ``tRP``.
-    Per-bank mode: one ACT per bank (tRRD_S / four per tFAW) and one MAC command per bank column at the
-    command-bus rate ``max(1, tCCD_S)``.
-
-    >>> from hwsim.engines.pim_timing import HBM2_NEUPIMS as O, HBM2_NEUPIMS_TIMING as T
-    >>> gemv_step_cycles(16, 1, 4, O, T, PimMode.ALL_BANK)   # 3 x 30 + 1 + 14 + 16 x 2, then max(14, 8)
-    (151.0, 32.0)
-    """
-    per_rank = org.bank_groups * org.banks_per_group
-    if mode == PimMode.ALL_BANK:
-        acts = per_rank // org.gang_act_banks
-        gap = max(t.tRRD_S, math.ceil(t.tFAW * org.gang_act_faw_weight / 4))
-        mac = columns * vectors * org.banks_per_mac_unit * t.tCCD_PIM
-    else:
-        acts = per_rank
-        gap = max(t.tRRD_S, math.ceil(t.tFAW / 4))
-        mac = per_rank * org.ranks * columns * vectors * max(1, t.tCCD_S)
-    act_span = (acts - 1) * gap + (org.ranks - 1)
-    open_ = max(act_span + t.tRCD + mac, t.tRAS)
-    return float(open_ + max(t.tRP, res_reads * t.burst_cycles)), float(mac)
-
-
-def gemv_closed_form(rows: int, cols: int, vectors: int, dtype_bytes: int, org: PimOrganization, t: DramTiming,
-                     mode: PimMode) -> GemvTime:
-    """One ``rows x cols`` GEMV slice on one channel, Newton/NeuPIMs layout.
-
-    Matrix rows are dealt to the channel's banks (``ceil(rows / banks)`` each); columns are cut into chunks of
-    ``width = min(cols, row_bytes / dtype_bytes)`` elements; a DRAM row packs ``row_elems // width`` row
-    segments. Each chunk writes its vector slice into the global buffer (``ceil(width x bytes / column_bytes)``
-    column writes per vector) and walks its DRAM rows (steps); refresh stretches the total by
-    ``tREFI / (tREFI - tRFC)``.
-
-    >>> from hwsim.engines.pim_timing import HBM2_NEUPIMS as O, HBM2_NEUPIMS_TIMING as T
-    >>> g = gemv_closed_form(1024, 128, 1, 2, O, T, PimMode.ALL_BANK)   # one K-cache head, 1024 keys
-    >>> g.steps, g.mac_cmds, g.res_reads, g.vec_writes
-    (8, 128, 32, 4)
-    """
-    nb = org.banks_per_channel
-    row_elems = org.row_bytes // dtype_bytes
-    width = min(cols, row_elems)
-    segs = row_elems // width
-    per_bank = math.ceil(rows / nb)
-    dram_rows = math.ceil(per_bank / segs)
-    cycles = mac_total = 0.0
-    steps = mac_cmds = bank_cols = vec = res = 0
-    for c in range(math.ceil(cols / width)):
-        w_c = min(width, cols - c * width)
-        v = math.ceil(w_c * dtype_bytes / org.column_bytes) * vectors
-        vec += v
-        cycles += v * t.burst_cycles
-        for j in range(dram_rows):
-            s_j = min(segs, per_bank - j * segs)
-            columns = math.ceil(s_j * w_c * dtype_bytes / org.column_bytes)
-            r = math.ceil(nb * s_j * dtype_bytes / org.column_bytes) * vectors
-            step, mac = gemv_step_cycles(columns, vectors, r, org, t, mode)
-            cycles += step
-            mac_total += mac
-            steps += 1
-            res += r
-            bank_cols += columns * vectors * nb
-            mac_cmds += columns * vectors * (org.banks_per_mac_unit if mode == PimMode.ALL_BANK else nb)
-    refresh = t.tREFI / (t.tREFI - t.tRFC)
-    gangs = org.ranks * (org.bank_groups * org.banks_per_group) // org.gang_act_banks
-    acts = steps * (gangs if mode == PimMode.ALL_BANK else nb)
-    return GemvTime(cycles * refresh, steps, mac_total, acts, steps * nb, mac_cmds, bank_cols, vec, res)
-
-
-@dataclass(frozen=True)
 class ChannelLoad:
     """How the GEMVs spread over channels: per busy channel, ``gemvs`` slices of ``rows`` rows."""
 
@@ -215,20 +129,73 @@ def _host_traffic(op: Op, unit: str, arch, level: str, result_bytes: float, vect
     return reads, writes
 
 
+@dataclass(frozen=True)
+class GemvCost:
+    """One GEMV slice on one channel: DRAM cycles, MAC-command cycles, bank bytes read, bus column accesses."""
+
+    cycles: float
+    mac_cycles: float
+    bank_bytes: float
+    vec_writes: int
+    res_reads: int
+    steps: int
+    fidelity: Fidelity
+    host_share: float = 0.0
+
+
+def gemv_cost(rows: int, cols: int, vectors: int, dtype_bytes: int, org: PimOrganization, t: DramTiming,
+              mode: PimMode, fidelity: Fidelity) -> GemvCost:
+    """Cost one GEMV slice held by one channel with the pim branch's models.
+
+    Analytical: :func:`~hwsim.engines.pim_equations.gemv_equations` (closed form, within a few % of the
+    simulator). Cycle: :func:`~hwsim.engines.pim_sim.simulate_gemv`, plus a second run with the host streaming
+    reads at full rate during the GEMV, whose lost host bandwidth is ``host_share`` (the fraction of the bus
+    the PIM takes from the host in dual-row-buffer mode; the event scheduler uses it).
+
+    >>> from hwsim.engines.pim_timing import HBM2_NEUPIMS as O, HBM2_NEUPIMS_TIMING as T
+    >>> c = gemv_cost(1024, 128, 1, 2, O, T, PimMode.ALL_BANK, Fidelity.ANALYTICAL)   # one K-cache head
+    >>> c.steps, c.vec_writes, c.res_reads, c.bank_bytes == 1024 * 128 * 2
+    (8, 4, 32, True)
+    """
+    from hwsim.engines.pim_sim import simulate_gemv  # Numba; imported only when a cycle cost is asked for
+
+    steps = gemv_steps(rows, cols, dtype_bytes, org, mode.value, vectors)
+    vec, res = int(steps.vec_writes.sum()), int(steps.res_reads.sum())
+    bank_bytes = float(steps.bank_columns.sum() * org.banks_per_channel * org.column_bytes)
+    macs_per_step = steps.mac_cmds * (t.tCCD_PIM if mode == PimMode.ALL_BANK else max(1, t.tCCD_S))
+    mac = float(macs_per_step.sum())
+    if fidelity != Fidelity.CYCLE:
+        e = gemv_equations(rows, cols, dtype_bytes, org, t, mode=mode.value, batch=vectors, channels=1)
+        return GemvCost(float(e.cycles), mac, bank_bytes, vec, res, steps.n_steps, Fidelity.ANALYTICAL)
+    alone = simulate_gemv(rows, cols, dtype_bytes, org, t, mode=mode.value, batch=vectors, channels=1)
+    share = 0.0
+    if org.dual_row_buffer:
+        peak = org.column_bytes / t.col_gap_s  # host bytes per cycle of one channel
+        host = simulate_gemv(rows, cols, dtype_bytes, org, t, mode=mode.value, batch=vectors, channels=1,
+                             host_bytes=int(peak * alone.pim_cycles))
+        window = max(host.pim_cycles, 1)
+        served = min(host.actions.host_reads * org.column_bytes, peak * window)
+        share = max(0.0, 1.0 - served / (peak * window))
+    return GemvCost(float(alone.pim_cycles), mac, bank_bytes, vec, res, steps.n_steps, Fidelity.CYCLE, share)
+
+
 @register_engine
 class PimEngine(Engine):
-    """Closed-form PIM GEMV timing (Newton/NeuPIMs layout) and its energy actions."""
+    """PIM GEMV timing (closed form or command-level simulation, pim branch) and its energy actions."""
 
     kind = "pim"
-    name = "pim-analytical"
-    fidelities = (Fidelity.ANALYTICAL,)
+    name = "pim"
+    fidelities = (Fidelity.ANALYTICAL, Fidelity.CYCLE)
 
     def cost(self, op, unit, arch, mapping, fidelity):
         u: PimUnit = arch.units[unit]
         s = gemv_shape(op, u)
         org, t = pim_device(u)
+        blocked = not org.dual_row_buffer or bool(mapping.options.get("blocked", False))
+        if blocked:
+            org = replace(org, dual_row_buffer=False)
         load = channel_load(s, org.channels, u.placement)
-        g = gemv_closed_form(load.rows, s.cols, s.vectors, s.dtype_bytes, org, t, u.mode)
+        g = gemv_cost(load.rows, s.cols, s.vectors, s.dtype_bytes, org, t, u.mode, fidelity)
         seconds = load.gemvs * g.cycles / t.clock_hz
         cycles = seconds * arch.clock_hz
         level = u.memory or arch.dram.name
@@ -237,28 +204,30 @@ class PimEngine(Engine):
         moved = {lv: sum(reads.get(lv, {}).values()) + sum(writes.get(lv, {}).values())
                  for lv in set(reads) | set(writes)}
         mem = level_cycles(moved, arch)
+        if g.host_share > 0:  # measured share of the host bus, as bus cycles over the op
+            mem[level] = max(mem.get(level, 0.0), g.host_share * load.channels_used / org.channels * cycles)
         compute = load.gemvs * g.mac_cycles / t.clock_hz * arch.clock_hz
         peak_macs = org.channels * org.mac_units_per_channel * org.mac_lanes * t.clock_hz / t.tCCD_PIM
-        blocked = not org.dual_row_buffer or bool(mapping.options.get("blocked", False))
-        bits = float(g.bank_columns * org.column_bytes * 8 * load.gemvs * load.channels_used)
-        bg = "pim_bg" if org.banks_per_mac_unit == org.banks_per_group and org.banks_per_group > 2 else "pim_bank"
-        extra = {"dram_bytes": (g.res_reads + g.vec_writes) * per_cmd, "pim_bank_bytes": bits / 8, "channels_used": load.channels_used,
-                 "gemvs_per_channel": load.gemvs, "steps_per_gemv": g.steps, "dram_cycles": load.gemvs * g.cycles,
-                 "bank_activations": g.bank_activations * load.gemvs * load.channels_used,
-                 "mac_cmds": g.mac_cmds * load.gemvs * load.channels_used, "blocked": blocked}
+        bits = g.bank_bytes * 8 * load.gemvs * load.channels_used
+        per_bg = org.banks_per_mac_unit == org.banks_per_group and org.banks_per_group > 2
+        extra = {"dram_bytes": (g.res_reads + g.vec_writes) * per_cmd, "pim_bank_bytes": bits / 8,
+                 "channels_used": load.channels_used, "gemvs_per_channel": load.gemvs,
+                 "steps_per_gemv": g.steps, "dram_cycles": load.gemvs * g.cycles, "blocked": blocked}
         if blocked:
             extra["exclusive_levels"] = (level,)
+        model = "pim_sim.simulate_gemv" if g.fidelity == Fidelity.CYCLE else "pim_equations.gemv_equations"
         return CostResult(
-            op=op.name, kind=op.kind.value, unit=unit, engine=self.name, fidelity=Fidelity.ANALYTICAL,
+            op=op.name, kind=op.kind.value, unit=unit, engine=self.name, fidelity=g.fidelity,
             flops=op.flops, cycles=cycles, latency_s=seconds, compute_cycles=compute, memory_cycles=mem,
             stall_cycles=max(cycles - compute, 0.0), reads=reads, writes=writes,
-            actions={f"mac.{op.dtype.value}.{op.acc_dtype.value}": op.macs, f"{bg}.bits": bits},
+            actions={f"mac.{op.dtype.value}.{op.acc_dtype.value}": op.macs,
+                     f"{'pim_bg' if per_bg else 'pim_bank'}.bits": bits},
             utilization=op.macs / (peak_macs * seconds) if seconds else 0.0, bound=Bound.MEMORY,
             notes=(f"PIM {u.preset} {u.mode.value}, {'blocked' if blocked else 'dual row buffer'}: "
                    f"{load.gemvs} GEMV(s) of {load.rows}x{s.cols} x{s.vectors} on each of {load.channels_used} "
-                   f"channel(s), {g.steps} row steps each; closed form (engines/pim.py)",),
+                   f"channel(s), {g.steps} row steps each; {model}",),
             extra=extra)
 
 
-__all__ = ["pim_device", "GemvShape", "gemv_shape", "GemvTime", "gemv_step_cycles", "gemv_closed_form",
-           "ChannelLoad", "channel_load", "PimEngine"]
+__all__ = ["pim_device", "GemvShape", "gemv_shape", "GemvCost", "gemv_cost", "ChannelLoad", "channel_load",
+           "PimEngine"]
