@@ -22,6 +22,7 @@ from hwsim.scenarios import DecodeStep, Prefill, chunked_prefill, decode_step, s
 from hwsim.schedule import ORDERS, event_schedule, list_schedule
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
+from hwsim.workload.interleave import interleaved_decode
 from hwsim.workload.models import ModelSpec, load_model
 
 BLOCK_PARAMS = ("phase", "batch", "seq", "kv_len", "past_len", "fused_attention", "kv_append")
@@ -111,8 +112,14 @@ def split_overrides(overrides: Iterable[str]) -> tuple[list[str], list[str], dic
 def run(arch: str = "npu_128", workload: str = "llama2_7b", phase: str = "decode", batch: int = 1,
         seq: int | None = None, kv_len: int | None = 2048, *, engine: str = "analytical",
         mapping: str | None = None, overrides: Iterable[str] = (), fused_attention: bool = False,
-        past_len: int = 0) -> RunResult:
-    """Load specs by name or path, build the block and evaluate it (what ``hwsim run`` does)."""
+        past_len: int = 0, schedule: str | None = None, order: str | None = None,
+        sub_batches: int = 1) -> RunResult:
+    """Load specs by name or path, build the block and evaluate it (what ``hwsim run`` does).
+
+    ``sub_batches`` > 1 (decode only) splits the batch into interleaved sub-batches over all layers
+    (:func:`hwsim.workload.interleave.interleaved_decode`); ``schedule`` then defaults to "event" and ``order``
+    to "ready", otherwise to "list" and "program".
+    """
     arch_o, model_o, block = split_overrides(overrides)
     spec = load_arch(arch, arch_o)
     model: ModelSpec = load_model(workload, model_o)
@@ -122,8 +129,16 @@ def run(arch: str = "npu_128", workload: str = "llama2_7b", phase: str = "decode
         params[k] = _coerce(k, v)
     if params["phase"] == "prefill":
         params["kv_len"] = None
-    wl = build_block(model, params.pop("phase"), **params)
-    return evaluate(wl, spec, mapping=mapping, engine=engine)
+    interleaved = sub_batches > 1
+    if interleaved:
+        if params["phase"] != "decode":
+            raise SpecError("<arguments>", "sub_batches", "sub-batch interleaving is for decode", allowed="1")
+        wl = interleaved_decode(model, params["batch"], params["kv_len"] or 2048, sub_batches,
+                                fused_attention=params["fused_attention"])
+    else:
+        wl = build_block(model, params.pop("phase"), **params)
+    return evaluate(wl, spec, mapping=mapping, engine=engine, schedule=schedule or ("event" if interleaved else "list"),
+                    order=order or ("ready" if interleaved else "program"))
 
 
 def _coerce(field: str, value: str):

@@ -47,9 +47,17 @@ def shard(model: ModelSpec, tp: int = 1, pp: int = 1) -> ModelSpec:
                                     "name": f"{model.name}/tp{tp}pp{pp}" if tp * pp > 1 else model.name})
 
 
+def _limit(c) -> str:
+    """What bounds one op: ``compute``, ``overhead`` or ``memory:<level>`` (the level needing most cycles)."""
+    if c.bound.value != "memory" or not c.memory_cycles:
+        return c.bound.value
+    return "memory:" + max(c.memory_cycles, key=c.memory_cycles.get)
+
+
 @dataclass(frozen=True)
 class Bottleneck:
-    """The unit busy longest and how its busy time splits by bound (seconds)."""
+    """The unit busy longest and how its busy time splits by what bounds its ops (seconds): ``compute``,
+    ``overhead`` or ``memory:<level>``."""
 
     unit: str
     busy_s: float
@@ -58,8 +66,12 @@ class Bottleneck:
 
     @property
     def bound(self) -> str:
-        """``compute`` or ``memory``: what most of the unit's time is bound by."""
+        """What most of the unit's time is bound by (``compute``, ``memory:<level>``, ``overhead``)."""
         return max(self.by_bound_s, key=self.by_bound_s.get)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"unit": self.unit, "busy_s": self.busy_s, "share_of_time": self.share, "bound": self.bound,
+                "by_bound_s": dict(self.by_bound_s)}
 
 
 def bottleneck(results: list[tuple[RunResult, float]]) -> Bottleneck:
@@ -72,7 +84,7 @@ def bottleneck(results: list[tuple[RunResult, float]]) -> Bottleneck:
         for c in r.costs:
             busy[c.unit] = busy.get(c.unit, 0.0) + c.latency_s * w
             b = bounds.setdefault(c.unit, {})
-            b[c.bound.value] = b.get(c.bound.value, 0.0) + c.latency_s * w
+            b[_limit(c)] = b.get(_limit(c), 0.0) + c.latency_s * w
     unit = max(busy, key=busy.get)
     return Bottleneck(unit, busy[unit], busy[unit] / total if total else 0.0, bounds[unit])
 
