@@ -27,6 +27,7 @@ from hwsim.engines.pim_params import (
     INF, P_DUAL, P_GANG_BANKS, P_GANG_WEIGHT, P_PER_BANK, P_QUEUE, S_END_T, S_GBUF_WR, S_HOST_CONFLICT,
     S_HOST_DONE_T, S_HOST_HIT, S_HOST_MISS, S_HOST_RD, S_HOST_WR, S_PIM_ACT_CMDS, S_PIM_BANK_ACTS,
     S_PIM_CONFLICT_PRE, S_PIM_DONE_T, S_PIM_MAC, S_PIM_PRE_CMDS, S_PIM_START_T, S_RES_RD)
+from hwsim.engines.pim_reference import MAX_IDLE_REFRESHES
 from hwsim.engines.pim_reference_dram import (
     A_ACT, A_COL, A_PRE, AB_MAC, DONE, GBUF_WR, HOST_RD, HOST_WR, PB_MAC, PRE, RES, RES_RD, ROW, VEC)
 
@@ -244,7 +245,8 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
     Returns
     -------
     stats : int64 array
-        Counters and cycles, indexed by ``pim_params.S_*``; ``stats[S_END_T] == -1`` if it stalled.
+        Counters and cycles, indexed by ``pim_params.S_*``; ``stats[S_END_T] == -1`` if it stalled (see
+        ``pim_reference.MAX_IDLE_REFRESHES``).
     host_done : int64 array
         Completion cycle of each host request (-1 if never served).
     """
@@ -258,6 +260,7 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
     hs = np.zeros(2, dtype=np.int64)
     done, started, done_t = np.zeros(n, np.int64), np.zeros(n, np.int64), np.full(n, -1, np.int64)
     pim_advance(p, bk, ps, bank_rem, vec, mac, res, hs, host_arrival)
+    idle_refreshes, columns = 0, -1
     while True:
         tp, act, lo, hi = pim_next(p, bk, rk, cb, sc, ps, bank_rem)
         th, j, hact = host_next(p, bk, rk, cb, sc, ps, hs, done, seen, host_bank, host_row, host_write,
@@ -266,6 +269,11 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
         if t >= INF:
             break
         if t >= sc[REF_DUE]:
+            n_col = stats[S_PIM_MAC] + stats[S_GBUF_WR] + stats[S_RES_RD] + stats[S_HOST_RD] + stats[S_HOST_WR]
+            idle_refreshes = idle_refreshes + 1 if n_col == columns else 0
+            columns = n_col
+            if idle_refreshes > MAX_IDLE_REFRESHES:
+                break
             refresh(p, bk, sc, stats)
         elif tp <= th:
             pim_issue(p, bk, rk, cb, sc, stats, ps, bank_rem, tp, act, lo, hi)

@@ -45,6 +45,9 @@ from hwsim.engines.pim_reference_dram import (
     Dram)
 
 
+MAX_IDLE_REFRESHES = 8  # more refreshes than this without one column command: tREFI too short, stop
+
+
 class Host:
     """FR-FCFS-lite host controller over buffer 0."""
 
@@ -241,7 +244,8 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
     Returns
     -------
     stats : list of int
-        Counters and cycles, indexed by the ``S_*`` constants; ``stats[S_END_T] == -1`` if it stalled.
+        Counters and cycles, indexed by the ``S_*`` constants; ``stats[S_END_T] == -1`` if it stalled (no
+        column command across ``MAX_IDLE_REFRESHES`` refreshes: the work between refreshes cannot fit).
     host_done : list of int
         Completion cycle of each host request.
     """
@@ -250,6 +254,7 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
     host = Host(dram, host_bank, host_row, host_write, host_arrival)
     pim = Pim(dram, vec, mac, res)
     pim.advance(host)
+    idle_refreshes, columns = 0, -1  # livelock guard: refreshes with no column command in between
     while True:
         tp, act, lo, hi = pim.next()
         th, j, hact = host.next(pim)
@@ -257,6 +262,10 @@ def simulate_channel(params, vec, mac, res, host_bank, host_row, host_write, hos
         if t >= INF:
             break
         if t >= dram.ref_due:
+            done = sum(dram.stats[i] for i in (S_PIM_MAC, S_GBUF_WR, S_RES_RD, S_HOST_RD, S_HOST_WR))
+            idle_refreshes, columns = (idle_refreshes + 1 if done == columns else 0), done
+            if idle_refreshes > MAX_IDLE_REFRESHES:
+                break
             dram.refresh()
         elif tp <= th:
             pim.issue(tp, act, lo, hi)

@@ -147,8 +147,9 @@ def _run_channel(rows_ch, cols, dtype_bytes, org, timing, mode, batch, host):
                                    host.bank, host.row, host.is_write, host.arrival)
     stats = dict(zip(STAT_NAMES, (int(x) for x in stats)))
     if stats["end_cycle"] < 0:
-        raise RuntimeError(f"PIM scheduler stalled (rows_ch={rows_ch}, cols={cols}, mode={mode.value}); "
-                           "this is a bug")
+        raise RuntimeError(f"PIM scheduler made no progress across refreshes (rows_ch={rows_ch}, cols={cols}, "
+                           f"mode={mode.value}): tREFI {timing.tREFI} leaves too little time after "
+                           f"tRFC {timing.tRFC} to open rows and issue a column command")
     bank_cols = int(steps.bank_columns.sum()) * org.banks_per_channel
     return stats, done - host.arrival, bank_cols
 

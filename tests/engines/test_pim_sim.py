@@ -246,3 +246,10 @@ def test_errors_name_the_value_and_the_limit():
         simulate_gemv(8, 8, 2, HBM2_NEUPIMS, HBM2_NEUPIMS_TIMING, channels=33)
     with pytest.raises(ValueError, match="'diagonal' is not a valid PimMode"):
         simulate_gemv(8, 8, 2, HBM2_NEUPIMS, HBM2_NEUPIMS_TIMING, mode="diagonal")
+
+
+def test_refresh_livelock_is_reported():
+    """tREFI 23 with tRFC 20: after REF + tRFC the row opens but tRCD pushes the MAC past the next
+    refresh, forever. The scheduler stops after MAX_IDLE_REFRESHES refreshes without a column command."""
+    with pytest.raises(RuntimeError, match="no progress across refreshes"):
+        simulate_gemv(2, 32, 2, TINY, replace(TT, tRFC=20, tREFI=23))
