@@ -145,7 +145,7 @@ class GemvCost:
 
 def gemv_cost(rows: int, cols: int, vectors: int, dtype_bytes: int, org: PimOrganization, t: DramTiming,
               mode: PimMode, fidelity: Fidelity) -> GemvCost:
-    """Cost one GEMV slice held by one channel with the pim branch's models.
+    """Cost one GEMV slice held by one channel with the command-level PIM model (docs/pim.md).
 
     Analytical: :func:`~hwsim.engines.pim_equations.gemv_equations` (closed form, within a few % of the
     simulator). Cycle: :func:`~hwsim.engines.pim_sim.simulate_gemv`, plus a second run with the host streaming
@@ -181,7 +181,7 @@ def gemv_cost(rows: int, cols: int, vectors: int, dtype_bytes: int, org: PimOrga
 
 @register_engine
 class PimEngine(Engine):
-    """PIM GEMV timing (closed form or command-level simulation, pim branch) and its energy actions."""
+    """PIM GEMV timing (closed form or command-level simulation, docs/pim.md) and its energy actions."""
 
     kind = "pim"
     name = "pim"

@@ -93,7 +93,7 @@ def test_blocked_mode_claims_its_memory(neupims):
 
 
 def test_cycle_fidelity_uses_the_simulator(neupims):
-    """Cycle fidelity runs pim_sim.simulate_gemv; it agrees with the closed form within 3% (the pim branch's
+    """Cycle fidelity runs pim_sim.simulate_gemv; it agrees with the closed form within 3% (docs/pim.md's
     claim) and, in dual-row-buffer mode, reports the host-bus share it measured as hbm cycles."""
     op = _decode(8, 256).op("attn_score")
     a = _pim(op, neupims)
