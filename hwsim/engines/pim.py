@@ -85,6 +85,8 @@ def gemv_shape(op: Op, u: PimUnit) -> GemvShape:
             and not t.name.endswith(".bias")]
     if not mats:
         raise UnsupportedOpError("no operand lives in DRAM (weights or KV cache) for the banks to compute on")
+    if sum(t.role == TensorRole.ACTIVATION for t in op.inputs) > 1:
+        raise UnsupportedOpError("part of the matrix is a fresh activation, not in the banks (chunked prefill)")
     mat = mats[0]
     if mat.dtype.bits % 8:
         raise UnsupportedOpError(f"sub-byte matrix format {mat.dtype.value} is not laid out for PIM")

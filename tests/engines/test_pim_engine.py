@@ -42,12 +42,15 @@ def test_refuses_everything_but_gemvs(neupims, name):
 
 def test_refuses_fused_attention_prefill_and_wrong_precision(neupims):
     """A fused attention op is not a GEMM; prefill attention reads K from activations (not DRAM-resident) and
-    has 512 rows per group; an int8 GEMV is not in the unit's precisions (fp16)."""
+    has 512 rows per group; a short chunk after cached tokens has few rows but half its keys are fresh; an int8
+    GEMV is not in the unit's precisions (fp16)."""
     m = load_model("gpt3_13b", GPT3_SHARD)
     with pytest.raises(UnsupportedOpError, match="not attention"):
         _pim(build_block(m, "decode", 4, kv_len=64, fused_attention=True).op("attention"), neupims)
     with pytest.raises(UnsupportedOpError):
         _pim(build_block(m, "prefill", 1, seq=512).op("attn_score"), neupims)
+    with pytest.raises(UnsupportedOpError, match="fresh activation"):  # 4-token chunk after 64 cached tokens
+        _pim(build_block(m, "prefill", 1, seq=4, past_len=64).op("attn_score"), neupims)
     int8 = load_model("gpt3_13b", GPT3_SHARD + ["precision.weights=int8", "precision.activations=int8",
                                                 "precision.kv_cache=int8"])
     with pytest.raises(UnsupportedOpError, match="not int8"):
