@@ -158,6 +158,52 @@ class TensorEngine(ComputeUnit):
         return {DType.parse(k) if isinstance(k, str) else k: r for k, r in (v or {}).items()}
 
 
+class PimMode(str, Enum):
+    """How PIM MAC commands address banks: all MAC units of a channel in lockstep, or one bank per command."""
+
+    ALL_BANK = "all_bank"
+    PER_BANK = "per_bank"
+
+
+class PimUnit(ComputeUnit):
+    """GEMV-capable DRAM (HBM-PIM / AiM / NeuPIMs style): a MAC unit per bank (or bank pair / bank group).
+
+    The organisation and timing come from a preset in :mod:`hwsim.engines.pim_timing` (``PRESETS``, each
+    value cited there); ``channels``, ``dual_row_buffer`` and ``timing`` override it. ``count`` devices of the
+    preset work side by side (their channels add up).
+    """
+
+    kind: Literal["pim"] = "pim"
+    preset: str = Field("HBM2_NEUPIMS", description="organisation + timing preset name (pim_timing.PRESETS)")
+    memory: str | None = Field(None, description="the arch memory level whose banks compute (default: the "
+                                                 "off-chip level); host traffic to it competes with PIM")
+    mode: PimMode = PimMode.ALL_BANK
+    dual_row_buffer: bool | None = Field(None, description="a second row buffer per bank lets host accesses "
+                                                           "proceed during PIM (NeuPIMs); None: the preset's")
+    channels: int | None = Field(None, gt=0, description="channels per device (None: the preset's)")
+    timing: dict[str, int] = Field(default_factory=dict,
+                                   description="DramTiming fields to override, in DRAM command-clock cycles")
+    max_vectors: int = Field(8, gt=0, description="vectors one opened row serves (GQA query heads per K/V "
+                                                  "head); matmuls with more rows per group are refused")
+    placement: Literal["sequence", "head"] = Field(
+        "sequence", description="what one channel holds whole: a sequence's KV cache (NeuPIMs' request-to-"
+                                "channel mapping) or one (sequence, head) matrix")
+
+    @model_validator(mode="after")
+    def _known_preset(self) -> "PimUnit":
+        from dataclasses import fields
+
+        from hwsim.engines.pim_timing import PRESETS, DramTiming
+
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown PIM preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
+        known = {f.name for f in fields(DramTiming)} - {"clock_hz", "source"}
+        bad = sorted(set(self.timing) - known)
+        if bad:
+            raise ValueError(f"unknown timing field(s) {', '.join(bad)}; allowed: {', '.join(sorted(known))}")
+        return self
+
+
 class MemoryKind(str, Enum):
     REGFILE = "regfile"
     SRAM = "sram"
