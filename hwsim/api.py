@@ -20,16 +20,20 @@ from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import attach_energy
 from hwsim.result import Fidelity, RunResult
-from hwsim.schedule import list_schedule
+from hwsim.scenarios import DecodeStep, Prefill, chunked_prefill, decode_step, shard  # noqa: F401  (public API)
+from hwsim.schedule import ORDERS, event_schedule, list_schedule
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
+from hwsim.workload.interleave import interleaved_decode
 from hwsim.workload.models import ModelSpec, load_model
 
 BLOCK_PARAMS = ("phase", "batch", "seq", "kv_len", "past_len", "fused_attention", "kv_append")
+SCHEDULES = ("list", "event")
 
 
 def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPolicy | str | None = None,
-             engine: str | Fidelity = Fidelity.ANALYTICAL) -> RunResult:
+             engine: str | Fidelity = Fidelity.ANALYTICAL, schedule: str = "list",
+             order: str = "program") -> RunResult:
     """Cost one block: latency, energy by component and area, per op and in total.
 
     Parameters
@@ -42,6 +46,12 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
         None: every op on the fastest unit that accepts it.
     engine : "analytical" | "cycle" | "roofline"
         Fidelity requested; units without it fall back (noted per op).
+    schedule : "list" | "event"
+        Critical-path list scheduling (default), or the simpy event simulation in which overlapping ops share
+        memory bandwidth and a blocked-mode PIM holds its memory alone (:mod:`hwsim.schedule`).
+    order : "program" | "ready"
+        Event schedule only: each unit runs its ops in topological order (agrees with "list" when nothing
+        contends), or takes whichever is ready first (what sub-batch interleaving needs).
 
     Examples
     --------
@@ -54,22 +64,32 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     except ValueError:
         raise SpecError("<arguments>", "engine", f"unknown engine {engine!r}",
                         allowed=", ".join(f.value for f in Fidelity)) from None
+    if schedule not in SCHEDULES:
+        raise SpecError("<arguments>", "schedule", f"unknown schedule {schedule!r}", allowed=", ".join(SCHEDULES))
+    if order not in ORDERS:
+        raise SpecError("<arguments>", "order", f"unknown order {order!r}", allowed=", ".join(ORDERS))
     if not isinstance(mapping, Mapping):
         policy = mapping if isinstance(mapping, MappingPolicy) else load_policy(mapping)
         mapping = map_workload(workload, arch, policy)
     costs = [cost_op(op, mapping[op.name].unit, arch, mapping[op.name], fid) for op in workload.ops()]
-    timeline, makespan = list_schedule(workload, {c.op: c for c in costs})
+    by_op = {c.op: c for c in costs}
+    if schedule == "event":
+        timeline, makespan = event_schedule(workload, by_op, order)
+    else:
+        timeline, makespan = list_schedule(workload, by_op)
     costs, energy = attach_energy(costs, arch, makespan)
     return RunResult(arch=arch.name, workload=workload.name, params=dict(workload.params), engine=fid.value,
                      costs=tuple(costs), schedule=timeline, latency_s=makespan, energy_j=energy,
                      area_mm2=area_breakdown(arch), layers=workload.layers,
-                     inputs_hash=inputs_hash(arch, workload, mapping), arch_summary=arch_summary(arch))
+                     inputs_hash=inputs_hash(arch, workload, mapping), arch_summary=arch_summary(arch),
+                     notes=(f"schedule: {schedule}" + (f" ({order} order)" if schedule == "event" else ""),))
 
 
 def inputs_hash(arch: ArchSpec, workload: Workload, mapping: Mapping) -> str:
     """Short hash of the three inputs, so a result can be matched to what produced it."""
     blob = json.dumps([arch.model_dump(mode="json"), dict(workload.params), workload.name,
-                       {k: (v.unit, v.dataflow and v.dataflow.value, dict(v.tiles)) for k, v in mapping.ops.items()}],
+                       {k: (v.unit, v.dataflow and v.dataflow.value, dict(v.tiles), dict(v.options))
+                        for k, v in mapping.ops.items()}],
                       sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -94,8 +114,14 @@ def split_overrides(overrides: Iterable[str]) -> tuple[list[str], list[str], dic
 def run(arch: str = "npu_128", workload: str = "llama2_7b", phase: str = "decode", batch: int = 1,
         seq: int | None = None, kv_len: int | None = 2048, *, engine: str = "analytical",
         mapping: str | None = None, overrides: Iterable[str] = (), fused_attention: bool = False,
-        past_len: int = 0) -> RunResult:
-    """Load specs by name or path, build the block and evaluate it (what ``hwsim run`` does)."""
+        past_len: int = 0, schedule: str | None = None, order: str | None = None,
+        sub_batches: int = 1) -> RunResult:
+    """Load specs by name or path, build the block and evaluate it (what ``hwsim run`` does).
+
+    ``sub_batches`` > 1 (decode only) splits the batch into interleaved sub-batches over all layers
+    (:func:`hwsim.workload.interleave.interleaved_decode`); ``schedule`` then defaults to "event" and ``order``
+    to "ready", otherwise to "list" and "program".
+    """
     arch_o, model_o, block = split_overrides(overrides)
     spec = load_arch(arch, arch_o)
     model: ModelSpec = load_model(workload, model_o)
@@ -105,8 +131,16 @@ def run(arch: str = "npu_128", workload: str = "llama2_7b", phase: str = "decode
         params[k] = _coerce(k, v)
     if params["phase"] == "prefill":
         params["kv_len"] = None
-    wl = build_block(model, params.pop("phase"), **params)
-    return evaluate(wl, spec, mapping=mapping, engine=engine)
+    interleaved = sub_batches > 1
+    if interleaved:
+        if params["phase"] != "decode":
+            raise SpecError("<arguments>", "sub_batches", "sub-batch interleaving is for decode", allowed="1")
+        wl = interleaved_decode(model, params["batch"], params["kv_len"] or 2048, sub_batches,
+                                fused_attention=params["fused_attention"])
+    else:
+        wl = build_block(model, params.pop("phase"), **params)
+    return evaluate(wl, spec, mapping=mapping, engine=engine, schedule=schedule or ("event" if interleaved else "list"),
+                    order=order or ("ready" if interleaved else "program"))
 
 
 def _coerce(field: str, value: str):

@@ -62,10 +62,17 @@ def _emit(text: str, out: str | None) -> None:
 @click.option("--fused-attention", is_flag=True, help="one FlashAttention-style op instead of QK^T/softmax/SV")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="override a spec field, e.g. units.mxu.rows=64 or workload.precision.weights=int8")
+@click.option("--schedule", type=click.Choice(["list", "event"]), default=None,
+              help="list: critical path (default); event: simpy simulation with shared-memory contention")
+@click.option("--order", type=click.Choice(["program", "ready"]), default=None,
+              help="event schedule: units run ops in program order (default) or as they become ready")
+@click.option("--sub-batches", type=click.IntRange(min=1), default=1, show_default=True,
+              help="decode: interleave this many sub-batches over all layers (NeuPIMs); implies --schedule event")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--out", default=None, help="write the output to this file instead of stdout")
 @one_line_errors
-def run(arch, workload, phase, batch, seq, kv_len, engine, mapping, fused_attention, overrides, fmt, out):
+def run(arch, workload, phase, batch, seq, kv_len, engine, mapping, fused_attention, overrides, schedule, order,
+        sub_batches, fmt, out):
     """Cost one transformer block: per-op and total latency, energy, area.
 
     With no arguments: a Llama-2-7B decode block (batch 1, kv_len 2048) on the generic NPU.
@@ -74,7 +81,8 @@ def run(arch, workload, phase, batch, seq, kv_len, engine, mapping, fused_attent
     from hwsim.report.text import run_table
 
     result = api.run(arch, workload, phase, batch, seq, kv_len, engine=engine, mapping=mapping,
-                     overrides=overrides, fused_attention=fused_attention)
+                     overrides=overrides, fused_attention=fused_attention, schedule=schedule, order=order,
+                     sub_batches=sub_batches)
     if fmt == "json":
         text = json.dumps(result.to_dict(), indent=2)
     elif fmt == "csv":

@@ -95,9 +95,9 @@ class ComputeUnit(Part):
             raise ValueError("must list at least one precision")
         return v
 
-    def peak_flops_per_cycle(self, dtype: DType) -> float | None:
-        """Dense peak flops per cycle of all ``count`` instances in ``dtype`` (None: the kind does not say).
-        Used by reports (roofline ceilings); engines keep their own closed forms."""
+    def peak_flops_s(self, dtype: DType, clock_hz: float) -> float | None:
+        """Dense peak FLOP/s of all ``count`` instances in ``dtype`` at the arch clock ``clock_hz`` (None: the
+        kind does not say). Used by reports (roofline ceilings); engines keep their own closed forms."""
         return None
 
 
@@ -132,9 +132,9 @@ class SystolicArray(ComputeUnit):
     def pes(self) -> int:
         return self.rows * self.cols * self.count
 
-    def peak_flops_per_cycle(self, dtype: DType) -> float:
-        """2 flops per MAC x PEs x MAC rate (the peak the systolic engine divides by)."""
-        return 2.0 * self.pes * self.mac_rate(dtype)
+    def peak_flops_s(self, dtype: DType, clock_hz: float) -> float:
+        """2 flops per MAC x PEs x MAC rate x clock (the peak the systolic engine divides by)."""
+        return 2.0 * self.pes * self.mac_rate(dtype) * clock_hz
 
 
 class VectorUnit(ComputeUnit):
@@ -144,9 +144,9 @@ class VectorUnit(ComputeUnit):
     lanes: int = Field(gt=0, description="parallel ALUs")
     flops_per_lane_per_cycle: float = Field(1.0, gt=0, description="ops each lane completes per cycle")
 
-    def peak_flops_per_cycle(self, dtype: DType) -> float:
-        """lanes x flops per lane x count, whatever the format (the vector engine's peak)."""
-        return float(self.lanes * self.flops_per_lane_per_cycle * self.count)
+    def peak_flops_s(self, dtype: DType, clock_hz: float) -> float:
+        """lanes x flops per lane x count x clock, whatever the format (the vector engine's peak)."""
+        return float(self.lanes * self.flops_per_lane_per_cycle * self.count) * clock_hz
 
 
 class TensorEngine(ComputeUnit):
@@ -170,9 +170,64 @@ class TensorEngine(ComputeUnit):
     def _parse_peak_keys(cls, v: Any) -> Any:
         return {DType.parse(k) if isinstance(k, str) else k: r for k, r in (v or {}).items()}
 
-    def peak_flops_per_cycle(self, dtype: DType) -> float:
-        """Tensor-core peak in ``dtype`` x SMs, or the CUDA-core peak for formats without tensor cores."""
-        return float(self.tensor_flops_per_sm_per_cycle.get(dtype, self.vector_flops_per_sm_per_cycle) * self.sms)
+    def peak_flops_s(self, dtype: DType, clock_hz: float) -> float:
+        """Tensor-core peak in ``dtype`` x SMs x clock, or the CUDA-core peak for formats without tensor cores."""
+        per_sm = self.tensor_flops_per_sm_per_cycle.get(dtype, self.vector_flops_per_sm_per_cycle)
+        return float(per_sm * self.sms) * clock_hz
+
+
+class PimMode(str, Enum):
+    """How PIM MAC commands address banks: all MAC units of a channel in lockstep, or one bank per command."""
+
+    ALL_BANK = "all_bank"
+    PER_BANK = "per_bank"
+
+
+class PimUnit(ComputeUnit):
+    """GEMV-capable DRAM (HBM-PIM / AiM / NeuPIMs style): a MAC unit per bank (or bank pair / bank group).
+
+    The organisation and timing come from a preset in :mod:`hwsim.engines.pim_timing` (``PRESETS``, each
+    value cited there); ``channels``, ``dual_row_buffer`` and ``timing`` override it. ``count`` devices of the
+    preset work side by side (their channels add up).
+    """
+
+    kind: Literal["pim"] = "pim"
+    preset: str = Field("HBM2_NEUPIMS", description="organisation + timing preset name (pim_timing.PRESETS)")
+    memory: str | None = Field(None, description="the arch memory level whose banks compute (default: the "
+                                                 "off-chip level); host traffic to it competes with PIM")
+    mode: PimMode = PimMode.ALL_BANK
+    dual_row_buffer: bool | None = Field(None, description="a second row buffer per bank lets host accesses "
+                                                           "proceed during PIM (NeuPIMs); None: the preset's")
+    channels: int | None = Field(None, gt=0, description="channels per device (None: the preset's)")
+    timing: dict[str, int] = Field(default_factory=dict,
+                                   description="DramTiming fields to override, in DRAM command-clock cycles")
+    max_vectors: int = Field(8, gt=0, description="vectors one opened row serves (GQA query heads per K/V "
+                                                  "head); matmuls with more rows per group are refused")
+    placement: Literal["sequence", "head"] = Field(
+        "sequence", description="what one channel holds whole: a sequence's KV cache (NeuPIMs' request-to-"
+                                "channel mapping) or one (sequence, head) matrix")
+
+    @model_validator(mode="after")
+    def _known_preset(self) -> "PimUnit":
+        from dataclasses import fields
+
+        from hwsim.engines.pim_timing import PRESETS, DramTiming
+
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown PIM preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
+        known = {f.name for f in fields(DramTiming)} - {"clock_hz", "source"}
+        bad = sorted(set(self.timing) - known)
+        if bad:
+            raise ValueError(f"unknown timing field(s) {', '.join(bad)}; allowed: {', '.join(sorted(known))}")
+        return self
+
+    def peak_flops_s(self, dtype: DType, clock_hz: float) -> float:
+        """All-bank MAC peak at the DRAM's own clock (``pim_timing.peak_pim_flops``; ``clock_hz`` unused)."""
+        from hwsim.engines.pim import pim_device
+        from hwsim.engines.pim_timing import peak_pim_flops
+
+        org, timing = pim_device(self)
+        return peak_pim_flops(org, timing, dtype_bytes=dtype.bytes)
 
 
 class MemoryKind(str, Enum):

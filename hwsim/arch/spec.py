@@ -10,11 +10,11 @@ from typing import Annotated, Union
 
 from pydantic import Field, model_validator
 
-from hwsim.arch.components import (EnergyCalibration, Hertz, Interconnect, MemoryLevel, Part, SystolicArray, TechSpec, TensorEngine,
-                                   VectorUnit)
+from hwsim.arch.components import (EnergyCalibration, Hertz, Interconnect, MemoryLevel, Part, PimUnit, SystolicArray,
+                                   TechSpec, TensorEngine, VectorUnit)
 
 # One line per unit kind (DESIGN.md: "one pydantic component class plus its one-line entry in the union").
-Unit = Annotated[Union[SystolicArray, VectorUnit, TensorEngine], Field(discriminator="kind")]
+Unit = Annotated[Union[SystolicArray, VectorUnit, TensorEngine, PimUnit], Field(discriminator="kind")]
 
 
 class ArchSpec(Part):
@@ -63,6 +63,10 @@ class ArchSpec(Part):
                 if u not in self.units:
                     raise ValueError(f"memory {m.name}: shared_by names unknown unit {u!r}; units are "
                                      f"{', '.join(self.units)}")
+        for name, u in self.units.items():  # units that live in a memory level (PIM) must name a real one
+            level = getattr(u, "memory", None)
+            if level is not None and level not in names:
+                raise ValueError(f"unit {name}: memory {level!r} is not a memory level; levels are {', '.join(names)}")
         return self
 
     # ---- queries the engines use ---------------------------------------------------------------------

@@ -38,9 +38,9 @@ def arch_summary(arch: ArchSpec) -> dict[str, Any]:
     for name, u in arch.units.items():
         peaks = {}
         for d in u.precisions:
-            per_cycle = u.peak_flops_per_cycle(d)
-            if per_cycle is not None:
-                peaks[d.value] = float(per_cycle) * arch.clock_hz
+            peak = u.peak_flops_s(d, arch.clock_hz)
+            if peak is not None:
+                peaks[d.value] = float(peak)
         units[name] = {"kind": u.kind, "peak_flops_s": peaks}
     memories = {m.name: {"kind": m.kind.value, "off_chip": m.off_chip, "capacity_bytes": m.capacity,
                          "bandwidth_bytes_s": m.bandwidth} for m in arch.memories}

@@ -54,7 +54,7 @@ def map_workload(workload: Workload, arch: ArchSpec, policy: MappingPolicy | Non
             if rule.unit not in arch.units:
                 raise SpecError(policy.name, "rules.unit", f"unknown unit {rule.unit!r}",
                                 allowed=", ".join(arch.units))
-            om = OpMapping(op.name, rule.unit, rule.dataflow, rule.tiles, (f"policy {policy.name}",))
+            om = OpMapping(op.name, rule.unit, rule.dataflow, rule.tiles, (f"policy {policy.name}",), rule.options)
             _check(op, om, arch)
             out[op.name] = om
         elif policy.fallback == "error":

@@ -17,7 +17,8 @@ class OpMapping:
     """Where and how one op runs.
 
     ``tiles`` optionally fixes tile sizes per dimension (``{"M": 128, "N": 256}``); engines pick their own
-    when it is empty. ``dataflow`` overrides the unit's default for systolic arrays.
+    when it is empty. ``dataflow`` overrides the unit's default for systolic arrays. ``options`` are
+    engine-specific choices the mapping makes (e.g. ``{"blocked": True}``: run a PIM in blocked mode).
     """
 
     op: str
@@ -25,9 +26,11 @@ class OpMapping:
     dataflow: Dataflow | None = None
     tiles: MappingT[str, int] = field(default_factory=FrozenDict)
     notes: tuple[str, ...] = ()
+    options: MappingT[str, Any] = field(default_factory=FrozenDict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "tiles", FrozenDict(self.tiles))
+        object.__setattr__(self, "options", FrozenDict(self.options))
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class MappingRule(BaseModel):
     """Send matching ops to ``unit``. Matches by op-name glob, op kind, op group and/or phase (all must hold).
 
     ``gemv_only`` matches only matrix-vector products (M == 1 per group), e.g. decode attention on PIM.
+    The glob is matched against ``op.attrs["base_op"]`` when present (ops replicated per sub-batch and layer
+    by :func:`hwsim.workload.interleave.interleave` keep their block name there).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -65,9 +70,10 @@ class MappingRule(BaseModel):
     gemv_only: bool = False
     dataflow: Dataflow | None = None
     tiles: dict[str, int] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict, description="engine options, e.g. {blocked: true}")
 
     def matches(self, op: Op, phase: str | None) -> bool:
-        if self.ops is not None and not fnmatch.fnmatchcase(op.name, self.ops):
+        if self.ops is not None and not fnmatch.fnmatchcase(op.attrs.get("base_op", op.name), self.ops):
             return False
         if self.kind is not None and op.kind != self.kind:
             return False

@@ -47,10 +47,23 @@ def _sram_pj(arch_key: int, capacity: float, banks: int, bits: int, write: bool,
     return tech.sram_energy_per_bit(capacity, banks, bits, write, node, device).value
 
 
+_ACTION_ENERGY: dict[str, Callable[[str, ArchSpec], float]] = {}
+
+
+def register_action_energy(prefix: str):
+    """Decorator: joules of actions named ``<prefix>.<rest>`` (a new hardware model prices its own actions)."""
+    def deco(fn):
+        _ACTION_ENERGY[prefix] = fn
+        return fn
+    return deco
+
+
 def _action_energy(action: str, arch: ArchSpec) -> float:
     if arch.energy is not None and action in arch.energy.action_j:
         return arch.energy.action_j[action]
     kind, _, rest = action.partition(".")
+    if kind in _ACTION_ENERGY:
+        return _ACTION_ENERGY[kind](action, arch)
     node, dev = arch.tech.node_nm, arch.tech.device
     if kind == "mac":
         dt, _, acc = rest.partition(".")

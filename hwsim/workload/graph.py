@@ -65,25 +65,18 @@ class Workload:
     def flops(self) -> float:
         return sum(op.flops for op in self.ops())
 
+    def weights(self) -> dict[str, TensorSpec]:
+        """Distinct weight tensors by name (one entry even if several ops read it)."""
+        return {t.name: t for op in self.ops() for t in op.inputs if t.role == TensorRole.WEIGHT}
+
     @property
     def weight_bytes(self) -> int:
-        """Bytes of distinct weight tensors (each counted once even if read by several ops)."""
-        seen: dict[str, int] = {}
-        for op in self.ops():
-            for t in op.inputs:
-                if t.role == TensorRole.WEIGHT:
-                    seen[t.name] = t.bytes
-        return sum(seen.values())
+        return sum(t.bytes for t in self.weights().values())
 
     @property
     def parameters(self) -> int:
         """Number of weight elements in the block (the hand-checkable parameter count)."""
-        seen: dict[str, int] = {}
-        for op in self.ops():
-            for t in op.inputs:
-                if t.role == TensorRole.WEIGHT:
-                    seen[t.name] = t.elements
-        return sum(seen.values())
+        return sum(t.elements for t in self.weights().values())
 
 
 def check_graph(g: nx.DiGraph) -> None:

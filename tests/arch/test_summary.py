@@ -33,3 +33,16 @@ def test_override_reaches_the_json():
     d = api.run(overrides=["units.mxu.rows=64"]).to_dict()
     json.dumps(d)
     assert d["arch_summary"]["units"]["mxu"]["peak_flops_s"]["bf16"] == 2 * 4 * 64 * 128 * 1e9
+
+
+def test_pim_peak_is_the_pim_models():
+    """A PIM unit's ceiling is the pim model's all-bank MAC peak (2 FLOP per MAC x internal bandwidth /
+    operand bytes), at the DRAM clock rather than the arch clock."""
+    from hwsim.engines.pim import pim_device
+    from hwsim.engines.pim_timing import peak_pim_flops
+
+    arch = load_arch("neupims")
+    name, u = next((n, u) for n, u in arch.units.items() if u.kind == "pim")
+    s = arch_summary(arch)["units"][name]["peak_flops_s"]
+    for d in u.precisions:
+        assert s[d.value] == peak_pim_flops(*pim_device(u), dtype_bytes=d.bytes) > 0
