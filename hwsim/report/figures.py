@@ -28,6 +28,7 @@ from hwsim.units import format_si
 COMPONENT_FAMILIES = {"compute": "Blues", "sram": "Greens", "dram": "Oranges", "phy": "Oranges", "noc": "Purples",
                       "interconnect": "Purples", "leakage": "Greys", "static": "Greys", "control": "Greys"}
 LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P")
+LINE_STYLES = ("-", "--", ":", "-.")
 
 
 _PREFIX = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
@@ -223,32 +224,44 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     mems = arch.get("memories") or {}
     lvls = [c[len("bytes."):] for c in frame.columns if c.startswith("bytes.")]
     lvls = [lv for lv in mems if lv in lvls] + [lv for lv in lvls if lv not in mems]
-    ceil = _ceilings(arch)
     colors = op_colors(frame["op"])
     pts = frame[(frame["flops"] > 0) & (frame["seconds"] > 0)]
     xs = []
     for li, lv in enumerate(lvls):
         sub = pts[pts[f"bytes.{lv}"] > 0]
-        x = sub["flops"] / sub[f"bytes.{lv}"]
-        xs += list(x)
-        ax.scatter(x, sub["achieved_flops_s"], c=[colors[o] for o in sub["op"]], marker=LEVEL_MARKERS[li % 6],
-                   s=36, edgecolors="black", linewidths=0.4, zorder=3)
+        xs += list(sub["flops"] / sub[f"bytes.{lv}"])
+        ax.scatter(sub["flops"] / sub[f"bytes.{lv}"], sub["achieved_flops_s"], c=[colors[o] for o in sub["op"]],
+                   marker=LEVEL_MARKERS[li % 6], s=36, edgecolors="black", linewidths=0.4, zorder=3)
     if lvls:
         _label_clusters(ax, pts[pts[f"bytes.{lvls[-1]}"] > 0], lvls[-1])
-    if block and block[1] > 0 and block[2] > 0:
+    has_block = bool(block and block[1] > 0 and block[2] > 0)
+    if has_block:
         xs.append(block[0] / block[1])
         ax.scatter([block[0] / block[1]], [block[0] / block[2]], marker="*", s=260, c="gold", edgecolors="black",
                    zorder=2.5, alpha=0.8)
-    peaks = [p for _, p in ceil] or [max(pts["achieved_flops_s"].max(), 1.0)]
-    bws = [float(mems[lv]["bandwidth_bytes_s"]) for lv in lvls if lv in mems]
-    ridges = [p / b for p in peaks for b in bws]
-    lo = min(xs + ridges + [1.0]) / 4
-    hi = max(xs + ridges + [1.0]) * 4
+    _roofs(ax, arch, lvls, xs, list(pts["achieved_flops_s"]))
+    if legend:
+        _roofline_legend(ax, list(pts["op"]), colors, lvls, mems, has_block)
+    skipped = list(frame.loc[frame["flops"] <= 0, "op"])
+    if skipped:
+        ax.text(0.01, 0.01, "not shown (no flops): " + ", ".join(skipped), transform=ax.transAxes, fontsize=7,
+                color="0.3")
+    return ax
+
+
+def _roofs(ax: Axes, arch: dict, lvls: list[str], xs: list[float], ys: list[float]) -> None:
+    """Bandwidth slopes (one line style per level) up to the highest peak, peak ceilings, log axes whose
+    range holds every point and every ridge point."""
+    mems = arch.get("memories") or {}
+    ceil = _ceilings(arch)
+    peaks = [p for _, p in ceil] or [max(ys + [1.0])]
+    ridges = [p / float(mems[lv]["bandwidth_bytes_s"]) for p in peaks for lv in lvls if lv in mems]
+    lo, hi = min(xs + ridges + [1.0]) / 4, max(xs + ridges + [1.0]) * 4
     xx = np.geomspace(lo, hi, 200)
     for i, lv in enumerate(lvls):
         if lv in mems:
             ax.plot(xx, np.minimum(float(mems[lv]["bandwidth_bytes_s"]) * xx, max(peaks)), color="0.25", lw=1.0,
-                    ls=("-", "--", ":", "-.")[i % 4])
+                    ls=LINE_STYLES[i % 4])
     for label, p in ceil:
         ax.axhline(p, color="firebrick", lw=0.8, alpha=0.8)
         ax.annotate(f"{label}: {eng(p, 'FLOP/s')}", (hi, p), ha="right", va="bottom", fontsize=7,
@@ -256,27 +269,22 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
-    ymin = min(list(pts["achieved_flops_s"]) + [max(peaks) / 1e3]) / 4
-    ax.set_ylim(ymin, max(peaks) * 3)
+    ax.set_ylim(min(ys + [max(peaks) / 1e3]) / 4, max(peaks) * 3)
     ax.yaxis.set_major_formatter(EngFormatter(unit="FLOP/s"))
     ax.set_xlabel("arithmetic intensity (FLOP/B at each level)")
     ax.set_ylabel("achieved throughput")
     ax.set_title("roofline")
-    handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o)
-               for o in pts["op"]]
-    handles += [Line2D([], [], marker=LEVEL_MARKERS[i % 6], ls=("-", "--", ":", "-.")[i % 4], color="0.25",
+
+
+def _roofline_legend(ax: Axes, ops: list[str], colors: dict, lvls: list[str], mems: dict, block: bool) -> None:
+    handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o) for o in ops]
+    handles += [Line2D([], [], marker=LEVEL_MARKERS[i % 6], ls=LINE_STYLES[i % 4], color="0.25",
                        label=f"vs {lv}" + (f": {eng(float(mems[lv]['bandwidth_bytes_s']), 'B/s')}"
                                            if lv in mems else "")) for i, lv in enumerate(lvls)]
     if block:
         handles.append(Line2D([], [], marker="*", ls="", color="gold", markeredgecolor="black", markersize=11,
                               label="block vs off-chip"))
-    if legend:
-        ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    skipped = list(frame.loc[frame["flops"] <= 0, "op"])
-    if skipped:
-        ax.text(0.01, 0.01, "not shown (no flops): " + ", ".join(skipped), transform=ax.transAxes, fontsize=7,
-                color="0.3")
-    return ax
+    ax.legend(handles=handles, fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
 
 
 # ---- sweeps -------------------------------------------------------------------------------------------

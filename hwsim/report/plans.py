@@ -10,7 +10,7 @@ import pandas as pd
 
 from hwsim.report import figures as F
 from hwsim.report import tables as T
-from hwsim.report.build import Report, Section, TableOut, one_axes, register_plan, render_figure
+from hwsim.report.build import FigureOut, Report, Section, TableOut, one_axes, register_plan, render_figure
 from hwsim.report.inputs import InputKind, ReportInput
 from hwsim.units import format_si
 
@@ -71,15 +71,10 @@ def _ridge_prose(arch: dict, off_chip: str | None) -> str:
             "of the ridge loses time to fill, drain or fold quantisation.")
 
 
-@register_plan(InputKind.RUN)
-def run_report(inp: ReportInput) -> Report:
-    run = inp.run
-    ops, energy, area = T.ops_frame(run), T.energy_frame(run), T.area_frame(run)
-    b = run["block"]
+def _run_figures(run: dict, ops: pd.DataFrame, area: pd.DataFrame) -> dict[str, FigureOut]:
+    b, arch = run["block"], run.get("arch_summary") or {}
     sched = pd.DataFrame(run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
-    arch = run.get("arch_summary") or {}
-    n = len(ops)
-    op_h = 1.2 + 0.28 * n
+    op_h = 1.2 + 0.28 * len(ops)
     figs = {
         "shares": render_figure("block_shares", "Shares of the block's summed op time by op, its energy by op, "
                                 "and its energy by component.", one_axes(F.block_shares, ops), 9, 2.8),
@@ -101,6 +96,21 @@ def run_report(inp: ReportInput) -> Report:
     if len(sched):
         figs["timeline"] = render_figure("timeline", "When each op ran on its unit (colours as in the roofline).",
                                          one_axes(F.timeline, sched), 9, 1.0 + 0.45 * sched["unit"].nunique())
+    return figs
+
+
+def _headline(run: dict) -> tuple[tuple[str, str], ...]:
+    head = T.headline_frame(run)
+    return tuple((q, f"{v:.2f} mm²" if u == "mm^2" else format_si(float(v), u))
+                 for q, v, u in zip(head["quantity"], head["value"], head["unit"]))
+
+
+@register_plan(InputKind.RUN)
+def run_report(inp: ReportInput) -> Report:
+    run = inp.run
+    ops, energy, area = T.ops_frame(run), T.energy_frame(run), T.area_frame(run)
+    arch = run.get("arch_summary") or {}
+    figs = _run_figures(run, ops, area)
     op_cols = ["op", "kind", "unit", "bound", "flops", "dram_bytes", "seconds", "compute_s", "stall_s", "energy_j",
                "achieved_flops_s", "utilization"]
     t_ops = _table("ops", "Per-op costs (CSV: every column, SI units).", ops, OP_UNITS)
@@ -109,28 +119,22 @@ def run_report(inp: ReportInput) -> Report:
     t_area = TableOut("area_by_component", "Die area by component.", area,
                       area.assign(area_mm2=[f"{a:.2f}" for a in area["area_mm2"]],
                                   share=[f"{100 * s:.1f}%" for s in area["share"]]).astype(str))
-    head = T.headline_frame(run)
-    t_head = TableOut("headline", "Block totals.", head, head.assign(value=[
-        f"{v:.2f} mm²" if u == "mm^2" else format_si(float(v), u) for v, u in zip(head["value"], head["unit"])
-    ])[["quantity", "value"]])
     ridge = _ridge_prose(arch, T.off_chip_level(run)) if arch.get("units") else \
         "No arch summary: the roofline is left out (see the notes)."
-    sections = [
+    op_notes = sorted({f"`{op['name']}`: {nt}" for op in run["ops"] for nt in op.get("notes", [])})
+    sections = (
         Section("Where the time and energy go", _run_prose(run, ops, energy), (figs["shares"],)),
         Section("Latency by op", (), (figs["latency"],) + ((figs["timeline"],) if "timeline" in figs else ()),
                 (t_ops,)),
         Section("Energy by op and component", (), (figs["energy"],), (t_energy,)),
         Section("Roofline", (ridge,), (figs["roofline"],) if "roofline" in figs else ()),
         Section("Area", (), (figs["area"],), (t_area,)),
-    ]
-    op_notes = sorted({f"`{op['name']}`: {nt}" for op in run["ops"] for nt in op.get("notes", [])})
-    sections.append(Section("Where the numbers come from", tuple(run.get("notes", [])) + tuple(op_notes),
-                            bullets=True))
+        Section("Where the numbers come from", tuple(run.get("notes", [])) + tuple(op_notes), bullets=True),
+    )
     p = {k: v for k, v in (run.get("params") or {}).items() if v not in (None, 0, "") and k != "model"}
     subtitle = (", ".join(f"{k} {v}" for k, v in p.items()) + f"; engine {run.get('engine', '?')}; "
                 f"inputs hash {run.get('inputs_hash', '?')}")
-    headline = tuple((q, v) for q, v in zip(t_head.display["quantity"], t_head.display["value"]))
-    return Report(f"{run['workload']} on {run['arch']}", subtitle, headline, tuple(sections), inp.notes, inp)
+    return Report(f"{run['workload']} on {run['arch']}", subtitle, _headline(run), sections, inp.notes, inp)
 
 
 # ---- sweep --------------------------------------------------------------------------------------------
