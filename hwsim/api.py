@@ -17,8 +17,10 @@ from hwsim.mapping.mapper import load_policy, map_workload
 from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import attach_energy
+from hwsim.ppa.tech import apply_clock_scaling
 from hwsim.result import Fidelity, RunResult
 from hwsim.schedule import list_schedule
+from hwsim.specio import validate
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
 from hwsim.workload.models import ModelSpec, load_model
@@ -52,6 +54,7 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     except ValueError:
         raise SpecError("<arguments>", "engine", f"unknown engine {engine!r}",
                         allowed=", ".join(f.value for f in Fidelity)) from None
+    arch = apply_clock_scaling(arch)  # tech.clock_scaling: device -> the device's frequency gain
     if not isinstance(mapping, Mapping):
         policy = mapping if isinstance(mapping, MappingPolicy) else load_policy(mapping)
         mapping = map_workload(workload, arch, policy)
@@ -116,3 +119,26 @@ def _coerce(field: str, value: str):
         return int(value)
     except ValueError:
         raise SpecError("--set", f"workload.{field}", f"must be an integer, got {value!r}") from None
+
+
+def area(arch: str | ArchSpec = "npu_128", overrides: Iterable[str] = ()) -> dict[str, float]:
+    """Area by component (mm^2) of an architecture (what ``hwsim area`` prints).
+
+    >>> a = area("tpu_v1")
+    >>> sum(a.values()) <= 331     # Jouppi et al. 2017: at most half a Haswell die
+    True
+    """
+    spec = arch if isinstance(arch, ArchSpec) else load_arch(arch, list(overrides))
+    return area_breakdown(spec)
+
+
+def tech_table(node: int = 45, device: str = "finfet", sram_cell: str = "hp",
+               clock_scaling: str = "fixed") -> list[dict]:
+    """The technology tables resolved at a node and device, one dict per row with value, unit, basis and
+    source (what ``hwsim tech`` prints)."""
+    from hwsim.arch.components import TechSpec
+    from hwsim.ppa.catalog import resolved_table
+
+    spec = validate(TechSpec, {"node_nm": node, "device": device, "sram_cell": sram_cell,
+                               "clock_scaling": clock_scaling}, "<tech>")
+    return resolved_table(spec)
