@@ -21,23 +21,15 @@ def test_every_row_has_basis_and_source(name):
         assert r["basis"] in tables.BASES and len(r["source"]) > 10, r
 
 
-def test_a_row_without_source_is_rejected(tmp_path, monkeypatch):
-    (tmp_path / "scaling.csv").write_text("node_nm,area_factor,energy_factor,basis,source,note\n45,1,1,published,,\n")
+@pytest.mark.parametrize("basis,source,words", [("published", "", "row 2.source"),
+                                                 ("guess", "x y z", "allowed: published, derived, fitted, extrapolated")])
+def test_a_row_without_provenance_is_rejected(tmp_path, monkeypatch, basis, source, words):
+    (tmp_path / "scaling.csv").write_text("node_nm,area_factor,energy_factor,basis,source,note\n"
+                                          f"45,1,1,{basis},{source},\n")
     monkeypatch.setattr(tables, "TECH_DIR", tmp_path)
     tables.table.cache_clear()
     try:
-        with pytest.raises(SpecError, match="row 2.source"):
-            tables.table("scaling")
-    finally:
-        tables.table.cache_clear()
-
-
-def test_unknown_basis_is_rejected(tmp_path, monkeypatch):
-    (tmp_path / "scaling.csv").write_text("node_nm,area_factor,energy_factor,basis,source,note\n45,1,1,guess,x y z,\n")
-    monkeypatch.setattr(tables, "TECH_DIR", tmp_path)
-    tables.table.cache_clear()
-    try:
-        with pytest.raises(SpecError, match="allowed: published, derived, fitted, extrapolated"):
+        with pytest.raises(SpecError, match=words):
             tables.table("scaling")
     finally:
         tables.table.cache_clear()
