@@ -100,5 +100,24 @@ def tpu_v1_power_checks() -> list[Check]:
     ]
 
 
+def sram_density_checks() -> list[Check]:
+    """Published SRAM densities against hwsim's macro model (1 bank, 64-bit port)."""
+    from hwsim.ppa.sram import sram_area_mm2
+
+    mib = 2 ** 20 / 8  # bytes per Mib
+    n3 = 8 / sram_area_mm2(2 ** 20, 1, 3).value
+    wiki = "WikiChip 'IEDM 2022: Did we just witness the death of SRAM?' (TSMC IEDM 2022)"
+    return [
+        Check("TSMC N3E", "HD SRAM density (bitcell + assist)", 31.8, n3, "Mib/mm^2",
+              f"{wiki}: N3E ~31.8 Mib/mm^2 with the same assist overhead as N5", tolerance=0.25 * 31.8),
+        Check("TSMC N7", "256 Mib SRAM test chip area (whole die, bound)", 42.64,
+              sram_area_mm2(256 * mib, 64, 7).value, "mm^2",
+              "Chang et al. ISSCC 2017 12.1 via WikiChip '7 nm lithography process': 42.64 mm^2 die", kind="le"),
+        Check("TSMC 16FF", "128 Mib SRAM test chip area (whole die, bound)", 42.6,
+              sram_area_mm2(128 * mib, 32, 16).value, "mm^2",
+              "Chen et al. JSSC 2015 via WikiChip '16 nm lithography process': 42.6 mm^2 die", kind="le"),
+    ]
+
+
 def all_checks() -> list[Check]:
-    return tpu_v1_area_checks() + tpu_v1_power_checks()
+    return tpu_v1_area_checks() + tpu_v1_power_checks() + sram_density_checks()
