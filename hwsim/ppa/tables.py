@@ -64,6 +64,7 @@ def table(name: str) -> tuple[dict[str, str], ...]:
     return rows
 
 
+@lru_cache(maxsize=4096)
 def lookup(name: str, **match: object) -> dict[str, str]:
     """The one row of table ``name`` whose columns equal ``match`` (compared as strings)."""
     hits = [r for r in table(name) if all(r[k] == str(v) for k, v in match.items())]
@@ -72,6 +73,7 @@ def lookup(name: str, **match: object) -> dict[str, str]:
     return hits[0]
 
 
+@lru_cache(maxsize=1024)
 def param(quantity: str, node_nm: int = 0) -> Sourced:
     """A scalar from ``params.csv`` (``node_nm`` 0 for node-independent rows)."""
     r = lookup("params", quantity=quantity, node_nm=node_nm)
