@@ -19,9 +19,11 @@ from hwsim.mapping.mapper import load_policy, map_workload
 from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import attach_energy
+from hwsim.ppa.tech import apply_clock_scaling
 from hwsim.result import Fidelity, RunResult
 from hwsim.scenarios import DecodeStep, Prefill, chunked_prefill, decode_step, shard  # noqa: F401  (public API)
 from hwsim.schedule import ORDERS, event_schedule, list_schedule
+from hwsim.specio import validate
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
 from hwsim.workload.interleave import interleaved_decode
@@ -68,6 +70,7 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
         raise SpecError("<arguments>", "schedule", f"unknown schedule {schedule!r}", allowed=", ".join(SCHEDULES))
     if order not in ORDERS:
         raise SpecError("<arguments>", "order", f"unknown order {order!r}", allowed=", ".join(ORDERS))
+    arch = apply_clock_scaling(arch)  # tech.clock_scaling: device -> the device's frequency gain
     if not isinstance(mapping, Mapping):
         policy = mapping if isinstance(mapping, MappingPolicy) else load_policy(mapping)
         mapping = map_workload(workload, arch, policy)
@@ -215,3 +218,24 @@ def plot_script(figure: str, doc: str, argv: list[str] | None = None) -> int:
     from hwsim.report.catalog import script_main
 
     return script_main(figure, doc, argv)
+def area(arch: str | ArchSpec = "npu_128", overrides: Iterable[str] = ()) -> dict[str, float]:
+    """Area by component (mm^2) of an architecture (what ``hwsim area`` prints).
+
+    >>> a = area("tpu_v1")
+    >>> sum(a.values()) <= 331     # Jouppi et al. 2017: at most half a Haswell die
+    True
+    """
+    spec = arch if isinstance(arch, ArchSpec) else load_arch(arch, list(overrides))
+    return area_breakdown(spec)
+
+
+def tech_table(node: int = 45, device: str = "finfet", sram_cell: str = "hp",
+               clock_scaling: str = "fixed") -> list[dict]:
+    """The technology tables resolved at a node and device, one dict per row with value, unit, basis and
+    source (what ``hwsim tech`` prints)."""
+    from hwsim.arch.components import TechSpec
+    from hwsim.ppa.catalog import resolved_table
+
+    spec = validate(TechSpec, {"node_nm": node, "device": device, "sram_cell": sram_cell,
+                               "clock_scaling": clock_scaling}, "<tech>")
+    return resolved_table(spec)

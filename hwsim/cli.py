@@ -185,5 +185,54 @@ def report(source, out, measured, predicted) -> None:
                f"{sum(1 for f in files if f.suffix == '.csv')} tables (CSV), manifest.json")
 
 
+@main.command()
+@click.option("--arch", default="npu_128", show_default=True, help="shipped name or path to an arch YAML")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="override a spec field, e.g. tech.node=3 or tech.device=ffet")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--out", default=None, help="write the output to this file instead of stdout")
+@one_line_errors
+def area(arch, overrides, fmt, out) -> None:
+    """Area breakdown of an architecture (mm^2 by component and the die total)."""
+    from hwsim import api
+    from hwsim.report.text import area_table
+
+    a = api.area(arch, overrides)
+    if fmt == "json":
+        text = json.dumps({"arch": arch, "area_mm2": {"total": sum(a.values()), "by_component": a}}, indent=2)
+    elif fmt == "csv":
+        text = "component,mm2,share\n" + "".join(f"{k},{v},{v / sum(a.values())}\n" for k, v in a.items())
+    else:
+        text = area_table(a)
+    _emit(text, out)
+
+
+@main.command()
+@click.option("--node", type=click.Choice(["45", "28", "16", "7", "5", "3"]), default="45", show_default=True)
+@click.option("--device", type=click.Choice(["finfet", "gaa", "cfet", "ffet", "ffet_dual"]), default="finfet",
+              show_default=True)
+@click.option("--cell", type=click.Choice(["hp", "lop", "lstp"]), default="hp", show_default=True,
+              help="SRAM device flavour")
+@click.option("--clock-scaling", type=click.Choice(["fixed", "device", "device_iso_area"]), default="fixed",
+              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--out", default=None, help="write the output to this file instead of stdout")
+@one_line_errors
+def tech(node, device, cell, clock_scaling, fmt, out) -> None:
+    """The technology tables resolved at a node and device, every value with its basis and source."""
+    from hwsim import api
+    from hwsim.report.text import tech_table
+
+    rows = api.tech_table(int(node), device, cell, clock_scaling)
+    if fmt == "json":
+        text = json.dumps(rows, indent=2)
+    elif fmt == "csv":
+        import pandas as pd
+        text = pd.DataFrame(rows).to_csv(index=False)
+    else:
+        text = tech_table(rows, f"node {node} nm, {device}, SRAM cell {cell}, clock scaling {clock_scaling}")
+    _emit(text, out)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

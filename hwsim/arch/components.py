@@ -118,6 +118,11 @@ class SystolicArray(ComputeUnit):
     ifmap_buffer: Bytes | None = Field(None, description="double-buffered input SRAM local to the array, bytes")
     filter_buffer: Bytes | None = Field(None, description="double-buffered weight SRAM/FIFO, bytes")
     ofmap_buffer: Bytes | None = Field(None, description="output/accumulator SRAM, bytes")
+    buffer_levels: dict[Literal["ifmap", "filter", "ofmap"], str] = Field(
+        default_factory=dict,
+        description="local buffers that are physically one of the arch's on-chip memory levels (TPU v1: the "
+                    "Unified Buffer feeds the array directly, so ifmap -> ub); the PPA model counts their area "
+                    "and leakage once, under that level, and charges their accesses at that level's geometry")
 
     @field_validator("macs_per_pe_per_cycle", mode="before")
     @classmethod
@@ -287,11 +292,33 @@ class Device(str, Enum):
     FFET_DUAL = "ffet_dual"  # Flip FET, dual-sided signals
 
 
+class SramCell(str, Enum):
+    """SRAM device flavour for leakage and dynamic energy (CACTI's ITRS device types; factors in
+    hwsim/data/tech/params.csv)."""
+
+    HP = "hp"        # high performance (the CACTI runs' cells)
+    LOP = "lop"      # low operating power
+    LSTP = "lstp"    # low standby power
+
+
+class ClockScaling(str, Enum):
+    """Whether ``device`` changes the clock: ``fixed`` keeps the spec's clock; ``device`` multiplies it by the
+    device's frequency gain at the same utilisation (and takes its smaller area); ``device_iso_area`` by the
+    gain at the same core area (logic area unchanged). Factors in hwsim/data/tech/devices.csv."""
+
+    FIXED = "fixed"
+    DEVICE = "device"
+    DEVICE_ISO_AREA = "device_iso_area"
+
+
 class TechSpec(Part):
     """Process node (nm) and device; energies and areas scale from 45 nm tables (Stillmaker-Baas)."""
 
     node_nm: int = Field(45, description="45, 28, 16, 7, 5 or 3")
     device: Device = Device.FINFET
+    sram_cell: SramCell = Field(SramCell.HP, description="SRAM device flavour: hp, lop or lstp")
+    clock_scaling: ClockScaling = Field(ClockScaling.FIXED,
+                                        description="fixed | device | device_iso_area (see ClockScaling)")
 
     @model_validator(mode="before")
     @classmethod

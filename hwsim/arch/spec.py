@@ -58,6 +58,12 @@ class ArchSpec(Part):
             raise ValueError(f"memory names must be unique, got {names}")
         if not self.memories[-1].off_chip:
             raise ValueError(f"the last memory level ({names[-1]}) must be off-chip (dram/hbm/lpddr...)")
+        on_chip = {m.name for m in self.memories if not m.off_chip}
+        for name, unit in self.units.items():
+            for buf, level in getattr(unit, "buffer_levels", {}).items():
+                if level not in on_chip:
+                    raise ValueError(f"units.{name}.buffer_levels.{buf}: {level!r} is not an on-chip memory "
+                                     f"level; on-chip levels are {', '.join(sorted(on_chip)) or 'none'}")
         for m in self.memories:
             for u in m.shared_by:
                 if u not in self.units:

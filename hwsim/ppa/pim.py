@@ -18,10 +18,9 @@ from __future__ import annotations
 from hwsim.arch.spec import ArchSpec
 from hwsim.ppa import tech
 from hwsim.ppa.area import register_unit_area
-from hwsim.ppa.energy import register_action_energy, register_peak_power
+from hwsim.ppa.energy import default_action_energy, register_action_energy, register_peak_power
+from hwsim.ppa.tables import param
 from hwsim.workload.ops import DType
-
-_FGDRAM = "HBM2 (FGDRAM paper baseline)"
 
 
 def bank_pj_per_bit() -> tech.Sourced:
@@ -30,9 +29,7 @@ def bank_pj_per_bit() -> tech.Sourced:
     >>> bank_pj_per_bit().value
     0.55
     """
-    v = tech.row("HBM cell ACT/PRE energy", _FGDRAM) + tech.row("HBM cell RD/WR energy", _FGDRAM)
-    return tech.Sourced(round(v, 6), "pJ/bit", "tech_tables.csv: HBM cell ACT/PRE 0.11 + cell RD/WR 0.44 "
-                                              "(O'Connor et al. MICRO 2017 via AttAcc config.py)")
+    return param("pim.bank_energy_per_bit")
 
 
 def bank_group_pj_per_bit() -> tech.Sourced:
@@ -41,18 +38,17 @@ def bank_group_pj_per_bit() -> tech.Sourced:
     >>> bank_group_pj_per_bit().value
     1.56
     """
-    v = bank_pj_per_bit().value + tech.row("HBM RD/WR column decoder to BG mux", _FGDRAM)
-    return tech.Sourced(round(v, 6), "pJ/bit", "bank level 0.55 + column decoder->BG mux 1.01 (tech_tables.csv)")
+    return param("pim.bank_group_energy_per_bit")
 
 
-@register_action_energy("pim_bank")
-def _bank_bit_j(action: str, arch: ArchSpec) -> float:
-    return bank_pj_per_bit().value * 1e-12
-
-
-@register_action_energy("pim_bg")
-def _bg_bit_j(action: str, arch: ArchSpec) -> float:
-    return bank_group_pj_per_bit().value * 1e-12
+@register_action_energy("pim")
+def _pim_action(action: str, unit: str, arch: ArchSpec) -> float:
+    """``pim_bank.*`` / ``pim_bg.*``: joules per bit a MAC unit reads from its bank; MACs as logic MACs."""
+    if action.startswith("pim_bank"):
+        return bank_pj_per_bit().value * 1e-12
+    if action.startswith("pim_bg"):
+        return bank_group_pj_per_bit().value * 1e-12
+    return default_action_energy(action, unit, arch)
 
 
 def _peak_macs_per_s(name: str, arch: ArchSpec) -> tuple[float, DType]:

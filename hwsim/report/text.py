@@ -34,8 +34,18 @@ def run_table(r: RunResult) -> str:
     e_rows = [[k, format_si(v, "J"), f"{100 * v / (r.energy_total_j or 1):.1f}%"]
               for k, v in sorted(r.energy_j.items(), key=lambda kv: -kv[1])]
     lines += _table(["energy by component", "J", "share"], e_rows, "lrr") + [""]
-    a_rows = [[k, f"{v:.2f}", f"{100 * v / (r.area_total_mm2 or 1):.1f}%"]
-              for k, v in sorted(r.area_mm2.items(), key=lambda kv: -kv[1])]
-    a_rows.append(["total", f"{r.area_total_mm2:.2f}", "100.0%"])
-    lines += _table(["area by component", "mm^2", "share"], a_rows, "lrr")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + area_table(r.area_mm2)
+
+
+def area_table(area_mm2) -> str:
+    """Area by component, largest first, with shares and the die total."""
+    total = sum(area_mm2.values()) or 1.0
+    rows = [[k, f"{v:.2f}", f"{100 * v / total:.1f}%"] for k, v in sorted(area_mm2.items(), key=lambda kv: -kv[1])]
+    rows.append(["total", f"{sum(area_mm2.values()):.2f}", "100.0%"])
+    return "\n".join(_table(["area by component", "mm^2", "share"], rows, "lrr")) + "\n"
+
+
+def tech_table(rows: list[dict], title: str) -> str:
+    """Resolved technology rows: quantity, value, unit, basis, source (sources shortened to one line)."""
+    body = [[r["quantity"], f"{r['value']:.4g}", r["unit"], r["basis"], r["source"][:110]] for r in rows]
+    return "\n".join([title, ""] + _table(["quantity", "value", "unit", "basis", "source"], body, "lrlll")) + "\n"
