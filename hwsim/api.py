@@ -116,3 +116,24 @@ def _coerce(field: str, value: str):
         return int(value)
     except ValueError:
         raise SpecError("--set", f"workload.{field}", f"must be an integer, got {value!r}") from None
+
+
+# ---- measured cases: estimate and validate (hwsim/validation; docs/gpu.md) ----------------------------------
+def estimate(ops, arch: str | ArchSpec = "h100", *, detail: bool = False):
+    """Predict ``seconds`` and ``joules`` for rows ``kind,name,dtype,shape`` (a CSV path or a DataFrame).
+
+    Rows keep their order and columns; see :mod:`hwsim.validation.cases` for what each kind means. Raises
+    SpecError (one line: file, row, field, what is allowed) for a row it cannot read.
+    """
+    from hwsim.validation.estimate import estimate_frame, read_ops
+
+    spec = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    frame = ops if not isinstance(ops, (str, bytes)) and hasattr(ops, "columns") else read_ops(ops)
+    return estimate_frame(frame, spec, str(ops) if isinstance(ops, str) else "<ops>", detail=detail)
+
+
+def validate(data, arch: str | ArchSpec = "h100"):
+    """Compare predictions with a measured CSV (``seconds``, optionally ``joules``): a ValidationReport."""
+    from hwsim.validation.validate import validate_file
+
+    return validate_file(data, arch if isinstance(arch, ArchSpec) else load_arch(arch))

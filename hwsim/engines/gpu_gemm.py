@@ -82,7 +82,7 @@ def _grid(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, tiles: np.
     body = hi if p >= 1e6 else hi * ((compute / hi) ** p + (memory / hi) ** p) ** (1.0 / p)
     e_dyn = macs * gp.energy(mac_action) + 8.0 * (hbm * gp.bit_energy(gp.hbm_level) + l2 * gp.bit_energy(gp.l2_level))
     kernels = np.where(s > 1, 2, 1)
-    t = np.maximum(body, e_dyn / gp.power_headroom_w) + gp["kernel_fixed_s"] * kernels
+    t = np.maximum(body, e_dyn / gp.power_headroom_w) + gp["kernel_fixed_s"] * kernels + gp["gemm_fixed_s"]
     return t, {"compute": compute, "l2": l2, "macs": macs, "kernels": kernels, "ctas": ntiles * s}
 
 
@@ -97,8 +97,10 @@ def _best(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, tiles: np.
     t, terms = _grid(gp, m_dim, k, n_dim, groups, tiles, rate, ea, ew, eo, hbm, mac_action)
     i = int(np.argmin(t))
     m, n, s = (int(v) for v in tiles[i])
+    kernels = int(terms["kernels"][i])
     return finish(gp, f"gemm tile {m}x{n} split {s}", float(terms["compute"][i]), hbm, float(terms["l2"][i]),
-                  mac_action=mac_action, macs=float(terms["macs"][i]), kernels=int(terms["kernels"][i]),
+                  mac_action=mac_action, macs=float(terms["macs"][i]), kernels=kernels,
+                  fixed_s=gp["kernel_fixed_s"] * kernels + gp["gemm_fixed_s"],
                   extra={"tile": (m, n), "split": s, "ctas": int(terms["ctas"][i])})
 
 
@@ -123,7 +125,8 @@ def gemm_kernel(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, dtyp
         rate1 = gp.simt_flops_per_sm / 2.0 * gp.clock_hz * gp["simt_efficiency"]
         if m_dim == 1 and groups == 1:  # cuBLAS GEMV: one pass over W, no tile padding
             return finish(gp, "gemv simt", k * n_dim / (rate1 * gp.sms), hbm, footprint, mac_action=mac_action,
-                          macs=float(k * n_dim), extra={"tile": (1, n_dim), "split": 1, "ctas": gp.sms})
+                          macs=float(k * n_dim), fixed_s=gp["kernel_fixed_s"] + gp["gemm_fixed_s"],
+                          extra={"tile": (1, n_dim), "split": 1, "ctas": gp.sms})
         tiles = np.array([(m, n, 1) for m in SIMT_M for n in SIMT_N if m <= 64 or m < 2 * m_dim], dtype=float)
         rate = np.full(len(tiles), rate1)
     else:

@@ -25,6 +25,7 @@ PARAM_DOCS: Mapping[str, tuple[float, str]] = {
     "hbm_efficiency": (1.0, "achievable fraction of the HBM datasheet bandwidth"),
     "l2_resident_fraction": (0.5, "share of the L2 a loop's working set may use and still be served from L2"),
     "smem_bytes_per_clk": (128.0, "shared-memory bandwidth per SM (B/clock): 32 banks x 4 B"),
+    "gemm_fixed_s": (0.0, "extra GPU time per GEMM kernel: multi-stage pipeline fill and output epilogue (s)"),
     "tc_efficiency": (1.0, "fraction of the dense tensor-core peak a library GEMM main loop sustains at the max clock"),
     "int8_efficiency": (1.0, "the same for int8 (torch._int_mm's kernel on this GPU)"),
     "simt_efficiency": (1.0, "fraction of the CUDA-core fp32 FMA peak a SIMT GEMM sustains at the max clock"),
