@@ -58,7 +58,7 @@ def groups():
                                                                               r.case.name == "silu_contig"))),
         ("energy_memory", [hbm_bit, l2_bit, ej("sm.active_s", 0.0, 400.0)],
          lambda r: r.target == "joules" and (r.case.kind in ("copy", "add", "attn_decode") or r.case.name == "gemv")),
-        ("gemm_bf16", [gp("tc_efficiency", 0.3, 1.0), gp("overlap_exponent", 1.0, 20.0), gp("host_gemm_s", 0, 40e-6),
+        ("gemm_bf16", [gp("overlap_exponent", 1.0, 20.0), gp("host_gemm_s", 0, 40e-6),
                        gp("gemm_fixed_s", 0.0, 10e-6), ej("mac.bf16.fp32", 0.05e-12, 5e-12)], gemm_dt("bf16")),
         ("gemm_lowp", [ej("mac.fp8.fp32", 0.02e-12, 5e-12), gp("int8_efficiency", 0.01, 1.0)], gemm_dt("fp8", "int8")),
         ("gemm_fp32", [ej("mac.fp32.fp32", 0.5e-12, 60e-12)], gemm_dt("fp32")),
@@ -174,8 +174,12 @@ def main(argv=None) -> int:
 def write_yaml(base: dict) -> None:
     """Store fitted values in h100.yaml in place (comments kept) and regenerate h200.yaml from it."""
     text = H100.read_text()
+    fitted = {p.path[-1] for _, ps, _ in groups() for p in ps} | {"host_vector_s", "host_copy_s", "simt_efficiency"}
     for k, v in base["units"]["gpu"]["params"].items():
-        text = re.sub(rf"(?m)^(      {k}: )[^#\n]*?(\s*(#.*)?)$", lambda m: f"{m[1]}{v:.4g}{m[2]}", text)
+        if k in fitted:
+            text = re.sub(rf"(?m)^(      {k}: )\S+(\s*)(#.*)?$",
+                          lambda m: f"{m[1]}{f'{v:.4g}':<{max(len(m[0]) - len(m[1]) - len(m[3] or ''), 1) - 1}} "
+                                    f"{m[3] or ''}".rstrip(), text)
     bw = base["memories"][0]["bandwidth"]
     text = re.sub(r"(?m)^(    bandwidth: )\S+(\s*# L2.*)$", lambda m: f"{m[1]}{bw / 1e12:.3g}TB/s{m[2]}", text)
     e = base["energy"]

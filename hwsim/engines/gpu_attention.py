@@ -111,7 +111,7 @@ def decode_kernel(gp: GpuParams, b: int, h: int, kvh: int, lq: int, lkv: int, d:
     kv = 2 * b * kvh * lkv * d * e
     qo = 2 * b * h * lq * d * e
     l2 = b * h * 2 * lkv * d * e + qo + (2 * b * h * lq * s * (d + 2) * 4.0 if s > 1 else 0.0)
-    bw = gp.hbm_bw * gp["decode_efficiency"] * min(1.0, ctas / gp.sms)
+    bw = float(gp.grid_bw(ctas, gp.hbm_bw * gp["decode_efficiency"]))
     kernels = 2 if s > 1 else 1
     fixed = gp["kernel_fixed_s"] * kernels + (gp["decode_fixed_s"] if s > 1 else 0.0)
     return finish(gp, f"flash decode split {s}", compute, 0.0 if warm else kv + qo, l2,

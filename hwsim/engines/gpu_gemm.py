@@ -16,7 +16,8 @@ Per candidate (docs/gpu.md, "GEMM"):
 * L2->SM bytes ``= ceil(M/m) ceil(N/n) groups (m K e_x + K n e_w)`` (every CTA streams its A rows and W columns)
   + the output + split-K partials (fp32, written and read back);
 * HBM bytes: every input read once and the output written once (the 50 MB L2 catches the re-reads a
-  raster order causes), or none when a benchmark loop keeps the whole working set in L2 (``warm``);
+  raster order causes), or none when a benchmark loop keeps the whole working set in L2 (``warm``); a grid of
+  fewer CTAs than SMs reaches only CTAs x ``sm_bandwidth`` (why cuBLAS splits K for a GEMV with few columns);
 * a row stride that is not a multiple of 16 bytes rules out the TMA/wgmma path; the fallback runs at
   ``unaligned_efficiency`` of the peak (measured: h100_microbench.csv ``misaligned`` rows).
 
@@ -76,7 +77,7 @@ def _grid(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, tiles: np.
     l2 = ntiles * (m * k * ea + k * n * ew) + groups * m_dim * n_dim * eo
     l2 = l2 + np.where(s > 1, 2.0 * s * groups * m_dim * n_dim * 4.0, 0.0)  # fp32 partials out and back
     macs = ntiles * s * m * n * kk
-    memory = np.maximum(hbm / gp.hbm_bw, l2 / gp.l2_bw)
+    memory = np.maximum(hbm / gp.grid_bw(ntiles * s), l2 / gp.l2_bw)
     p = gp["overlap_exponent"]
     hi = np.maximum(compute, memory)
     body = hi if p >= 1e6 else hi * ((compute / hi) ** p + (memory / hi) ** p) ** (1.0 / p)
@@ -98,10 +99,12 @@ def _best(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, tiles: np.
     i = int(np.argmin(t))
     m, n, s = (int(v) for v in tiles[i])
     kernels = int(terms["kernels"][i])
+    ctas = int(terms["ctas"][i])
     return finish(gp, f"gemm tile {m}x{n} split {s}", float(terms["compute"][i]), hbm, float(terms["l2"][i]),
+                  hbm_bw=float(gp.grid_bw(ctas)),
                   mac_action=mac_action, macs=float(terms["macs"][i]), kernels=kernels,
                   fixed_s=gp["kernel_fixed_s"] * kernels + gp["gemm_fixed_s"],
-                  extra={"tile": (m, n), "split": s, "ctas": int(terms["ctas"][i])})
+                  extra={"tile": (m, n), "split": s, "ctas": ctas})
 
 
 def gemm_kernel(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, dtype: DType, ea: float, ew: float,

@@ -39,6 +39,8 @@ class KernelCost:
         GPU time including the fixed per-kernel part.
     compute_s, memory_s, power_s : float
         The three floors: compute at the max clock, memory, and power cap.
+    body_s, fixed_s : float
+        ``soft_max(compute_s, memory_s)`` and the fixed part: ``seconds = max(body_s, power_s) + fixed_s``.
     hbm_bytes, l2_bytes : float
         Off-chip traffic and L2<->SM traffic, bytes.
     macs : float
@@ -62,6 +64,8 @@ class KernelCost:
     mac_action: str = ""
     alu_action: str = ""
     sm_active_s: float = 0.0
+    body_s: float = 0.0
+    fixed_s: float = 0.0
     extra: dict = field(default_factory=dict)
 
     @property
@@ -108,7 +112,7 @@ def finish(gp: GpuParams, label: str, compute_s: float, hbm_bytes: float, l2_byt
     fixed = gp["kernel_fixed_s"] * kernels if fixed_s is None else fixed_s
     t = max(body, power_s) + fixed
     return KernelCost(label, t, compute_s, memory_s, power_s, hbm_bytes, l2_bytes, macs, alu_ops, kernels,
-                      mac_action, alu_action, t if on_sms else 0.0, dict(extra or {}))
+                      mac_action, alu_action, t if on_sms else 0.0, body, fixed, dict(extra or {}))
 
 
 def combine(label: str, parts: list[KernelCost]) -> KernelCost:
@@ -119,4 +123,4 @@ def combine(label: str, parts: list[KernelCost]) -> KernelCost:
                       sum(k.macs for k in parts), sum(k.alu_ops for k in parts), sum(k.kernels for k in parts),
                       next((k.mac_action for k in parts if k.mac_action), ""),
                       next((k.alu_action for k in parts if k.alu_action), ""), sum(k.sm_active_s for k in parts),
-                      {"parts": [k.label for k in parts]})
+                      sum(k.body_s for k in parts), sum(k.fixed_s for k in parts), {"parts": [k.label for k in parts]})

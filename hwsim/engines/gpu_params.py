@@ -23,6 +23,8 @@ SM_ACTIVE = "sm.active_s"  # action counted in seconds of SM-kernel time; its en
 PARAM_DOCS: Mapping[str, tuple[float, str]] = {
     "power_cap_w": (1e9, "board power limit the clock governor holds (W); 1e9 = no cap"),
     "hbm_efficiency": (1.0, "achievable fraction of the HBM datasheet bandwidth"),
+    "sm_bandwidth": (1e15, "bytes/s one SM can pull from memory (outstanding requests / latency); a grid of fewer "
+                             "CTAs than SMs reaches at most CTAs x this"),
     "l2_resident_fraction": (0.5, "share of the L2 a loop's working set may use and still be served from L2"),
     "smem_bytes_per_clk": (128.0, "shared-memory bandwidth per SM (B/clock): 32 banks x 4 B"),
     "gemm_fixed_s": (0.0, "extra GPU time per GEMM kernel: multi-stage pipeline fill and output epilogue (s)"),
@@ -86,6 +88,13 @@ class GpuParams:
     def power_headroom_w(self) -> float:
         """Power left under the cap for activity-proportional energy (W)."""
         return max(self.p["power_cap_w"] - self.static_power_w - self.sm_active_w, 1e-9)
+
+    def grid_bw(self, ctas, bw: float | None = None):
+        """Achievable memory bandwidth of a grid of ``ctas`` CTAs (one per SM): ``min(bw, min(ctas, SMs) x sm_bw)``.
+        Works on numpy arrays too."""
+        import numpy as np
+
+        return np.minimum(bw or self.hbm_bw, np.minimum(ctas, self.sms) * self.p["sm_bandwidth"])
 
     def energy(self, action: str) -> float:
         """J per action (0 when the arch has no fitted value: the power cap then never binds)."""

@@ -148,4 +148,5 @@ def _to_cost(op, unit, arch, gp: GpuParams, k: KernelCost, host_s: float) -> Cos
         utilization=op.flops / (peak * k.seconds) if k.seconds else 0.0, bound=k.bound,
         notes=(f"calibrated GPU model: {k.label}; {k.kernels} kernel(s); power floor {k.power_s * 1e6:.1f} us",),
         extra={"dram_bytes": k.hbm_bytes, "host_s": host_s, "kernels": k.kernels, "kernel": k.label,
-               "power_s": k.power_s, "compute_s": k.compute_s, "memory_s": k.memory_s, **k.extra})
+               "power_s": k.power_s, "body_s": k.body_s, "fixed_s": k.fixed_s, "compute_s": k.compute_s,
+               "memory_s": k.memory_s, **k.extra})

@@ -5,9 +5,14 @@ a call repeated back to back (what the measurements time) takes, in steady state
 
     t_call = max( sum_ops host_s (+ host_module_s per op inside an nn.Module forward),  sum_ops gpu_s )
 
-The block's GPU time is the schedule's makespan (its ops run one after another on the one GPU). The host term
-is what makes small cases "overhead-bound": block_kernels_h100_summary.csv shows decode B1_L2048 at 412 us eager
-against 198 us as a CUDA graph, and 193 us of kernels.
+The host term is what makes small cases "overhead-bound": block_kernels_h100_summary.csv shows decode B1_L2048 at
+412 us eager against 198 us as a CUDA graph, and 193 us of kernels.
+
+The GPU term: the ops run one after another on the one GPU, and the board's power governor averages power over
+a window longer than one block (it reacts in milliseconds), so the power cap binds the block as a whole rather
+than each kernel: ``sum_gpu = max( sum (body_i + fixed_i), sum (power_i + fixed_i) )`` with each op's unconstrained
+time ``body_i``, its power floor ``power_i`` and its fixed time (:mod:`hwsim.engines.gpu_kernel`). A GEMM between
+two memory-bound kernels runs at a higher clock than in a loop of itself; for one op this is the op's own time.
 
 Board energy (NVML) of one call: ``static_power_w x t_call + sum of the ops' dynamic energies`` (actions and bits
 times the arch's fitted energies, :func:`hwsim.ppa.energy.dynamic_energy`); the GPU idles at static power while
@@ -47,12 +52,18 @@ def eager_time(run: RunResult, arch: ArchSpec, in_module: bool = False) -> Eager
     >>> t.host_bound
     True
     """
-    host = 0.0
+    host = free = capped = 0.0
     for c in run.costs:
         host += float(c.extra.get("host_s", 0.0))
         if in_module:
             host += float(getattr(arch.units[c.unit], "params", {}).get("host_module_s", 0.0))
-    gpu = run.latency_s
+        if "power_s" in c.extra:
+            free += c.extra["body_s"] + c.extra["fixed_s"]
+            capped += c.extra["power_s"] + c.extra["fixed_s"]
+        else:  # an engine without a power model: its own latency
+            free += c.latency_s
+            capped += c.latency_s
+    gpu = max(free, capped)
     return EagerTime(max(host, gpu), host, gpu)
 
 
