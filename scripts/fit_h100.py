@@ -116,9 +116,15 @@ def h200_dict(h100: dict) -> dict:
 
 def report(arch, frame: pd.DataFrame, drop=None) -> dict:
     f = frame if drop is None else frame[~frame.apply(drop, axis=1)]
-    rep = compare(estimate_frame(f, arch), arch.name, "")
+    rep = compare(estimate_frame(f, arch, detail=True), arch.name, "")
     out = {"rows": int((f.kind != "idle").sum()), "mape_all": round(rep.mape_all, 4),
            "mape_by_kind": {k: round(v, 4) for k, v in rep.mape_by_kind.items()}}
+    t = rep.frame[rep.frame["kind"] != "idle"].copy()
+    t["group"] = t["kind"].str.split("_").str[0].replace({"attn": "attention"})
+    for name, sel in (("device_bound", t["gpu_s"] > t["host_s"]), ("host_bound", t["gpu_s"] <= t["host_s"])):
+        g = t[sel].assign(abs_err=t["err"].abs()).groupby("group")
+        out[name] = {k: {"rows": int(len(v)), "mape": round(float(v["abs_err"].mean()), 4),
+                         "bias": round(float(v["err"].mean()), 4)} for k, v in g}
     if rep.energy_mape is not None:
         out["energy_mape"] = round(rep.energy_mape, 4)
         e = rep.frame[rep.frame["energy_err"].notna()]
