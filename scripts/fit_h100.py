@@ -9,8 +9,9 @@ Protocol (docs/gpu.md, "Calibration"):
    calibration shapes, MEASUREMENTS.md), energy errors, and the H200 (arch_configs/h200.yaml = the fitted H100
    with the H200's datasheet figures; never fitted to H200 data) on h200_calibration.csv and h200_holdout.csv.
 
-Usage: python scripts/fit_h100.py [--write] [--rounds N]
-  --write   store the fitted constants in arch_configs/h100.yaml and regenerate arch_configs/h200.yaml
+Usage: python scripts/fit_h100.py [--write] [--rounds N] [--markdown FILE]
+  --write     store the fitted constants in arch_configs/h100.yaml and regenerate arch_configs/h200.yaml
+  --markdown  also write the accuracy tables of docs/gpu.md and docs/validation.md to FILE
 """
 
 from __future__ import annotations
@@ -56,10 +57,11 @@ def groups():
         ("memory", [gp("hbm_efficiency", 0.7, 1.0), gp("kernel_fixed_s", 0.0, 10e-6), l2bw],
          lambda r: r.target != "joules" and (r.case.kind in ("copy", "add") or (r.case.kind == "silu" and
                                                                               r.case.name == "silu_contig"))),
-        ("energy_memory", [hbm_bit, l2_bit, ej("sm.active_s", 0.0, 400.0)],
-         lambda r: r.target == "joules" and (r.case.kind in ("copy", "add", "attn_decode") or r.case.name == "gemv")),
-        ("gemm_bf16", [gp("overlap_exponent", 1.0, 20.0), gp("host_gemm_s", 0, 40e-6),
-                       gp("gemm_fixed_s", 0.0, 10e-6), ej("mac.bf16.fp32", 0.05e-12, 5e-12)], gemm_dt("bf16")),
+        ("gemm_bf16_energy", [gp("overlap_exponent", 1.0, 20.0), gp("host_gemm_s", 0, 40e-6),
+                              gp("gemm_fixed_s", 0.0, 10e-6), ej("mac.bf16.fp32", 0.05e-12, 5e-12), hbm_bit, l2_bit,
+                              ej("sm.active_s", 0.0, 400.0)],
+         lambda r: gemm_dt("bf16")(r) or (r.target == "joules" and (r.case.kind in ("copy", "add", "attn_decode")
+                                                                    or r.case.name == "gemv"))),
         ("gemm_lowp", [ej("mac.fp8.fp32", 0.02e-12, 5e-12), gp("int8_efficiency", 0.01, 1.0)], gemm_dt("fp8", "int8")),
         ("gemm_fp32", [ej("mac.fp32.fp32", 0.5e-12, 60e-12)], gemm_dt("fp32")),
         ("gemm_unaligned", [gp("unaligned_efficiency", 0.02, 1.0)],
@@ -136,6 +138,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--markdown", default=None)
     args = ap.parse_args(argv)
     import yaml
 
@@ -174,7 +177,45 @@ def main(argv=None) -> int:
     print(json.dumps(out, indent=1, default=float))
     if args.write:
         write_yaml(base)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(out, h100, h200))
     return 0
+
+
+NAMES = {"h100_calibration_fit_rows": "H100 calibration, fit rows",
+         "h100_calibration_held_out": "H100 calibration, held-out rows",
+         "h100_holdout": "H100 hold-out file (overlaps removed)",
+         "h200_calibration": "H200 calibration file (not fitted)", "h200_holdout": "H200 hold-out file (not fitted)"}
+KINDS = ("gemm", "attn_prefill", "attn_decode", "block_prefill", "block_decode", "copy")
+
+
+def markdown(out: dict, h100, h200) -> str:
+    """The accuracy tables (MAPE %, rows) and the per-row energy table, as Markdown."""
+    pct = lambda v: f"{100 * v:.1f}"
+    lines = ["| data | rows | " + " | ".join(KINDS) + " | all | energy |", "|" + "---|" * (len(KINDS) + 4)]
+    for key, name in NAMES.items():
+        r, m = out[key], out[key]["mape_by_kind"]
+        lines.append(f"| {name} | {r['rows']} | " + " | ".join(pct(m[k]) if k in m else "-" for k in KINDS)
+                     + f" | {pct(r['mape_all'])} | " + (pct(r["energy_mape"]) if "energy_mape" in r else "-") + " |")
+    lines += ["", "| data | device-bound GEMM | attention | block | host-bound GEMM | attention | block |",
+              "|---|---|---|---|---|---|---|"]
+    for key, name in NAMES.items():
+        r = out[key]
+        cell = lambda s, g: f"{pct(r[s][g]['mape'])} ({r[s][g]['rows']})" if g in r[s] else "-"
+        lines.append(f"| {name} | " + " | ".join(cell(s, g) for s in ("device_bound", "host_bound")
+                                                 for g in ("gemm", "attention", "block")) + " |")
+    lines += ["", "| config | file | case | measured ms | predicted ms | measured J | predicted J | error % |",
+              "|---|---|---|---|---|---|---|---|"]
+    for arch, files in ((h100, ("h100_calibration", "h100_holdout")), (h200, ("h200_calibration", "h200_holdout"))):
+        for f in files:
+            d = pd.read_csv(DATA / f"{f}.csv")
+            p = estimate_frame(d[d.joules.notna()], arch)
+            for r in p.itertuples():
+                case = " ".join(str(x) for x in (r.kind, r.name, r.dtype, r.shape) if x == x and str(x))
+                mj = float(r.measured_joules)
+                lines.append(f"| {arch.name} | {f}.csv | {case} | {float(r.measured_seconds) * 1e3:.3f} | "
+                             f"{r.seconds * 1e3:.3f} | {mj:.4g} | {r.joules:.4g} | {100 * (r.joules / mj - 1):+.1f} |")
+    return "\n".join(lines) + "\n"
 
 
 def write_yaml(base: dict) -> None:

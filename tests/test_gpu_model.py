@@ -14,7 +14,7 @@ from hwsim.engines.gpu_gemm import _grid, aligned, gemm_kernel, waves
 from hwsim.engines.gpu_kernel import soft_max
 from hwsim.engines.gpu_params import gpu_params
 from hwsim.errors import SpecError
-from hwsim.validation.cases import _single, gemm_op
+from hwsim.validation.cases import single_op_workload, gemm_op
 from hwsim.workload.ops import DType
 
 BF16 = DType.BF16
@@ -114,7 +114,7 @@ def test_more_bandwidth_never_slower_and_roofline_holds(m, k, n):
     h100 = load_arch("h100")
     faster = h100.model_copy(update={"memories": (h100.memories[0], h100.memories[1].model_copy(
         update={"bandwidth": 2 * h100.memories[1].bandwidth}))})
-    wl = _single(gemm_op(m, k, n, BF16))
+    wl = single_op_workload(gemm_op(m, k, n, BF16))
     slow, fast = evaluate(wl, h100).costs[0], evaluate(wl, faster).costs[0]
     assert fast.latency_s <= slow.latency_s * (1 + 1e-9)
     peak = 4096 * 132 * h100.clock_hz

@@ -79,7 +79,7 @@ def _dtype(text: str, allowed: tuple[DType, ...], where: tuple[str, str], kind: 
     return dt
 
 
-def _single(op: Op) -> Workload:
+def single_op_workload(op: Op) -> Workload:
     return Workload(op.name, graph_from_ops([op], []), {"case": op.name})
 
 
@@ -128,15 +128,15 @@ def parse_case(kind: str, name: str, dtype: str, shape: str, file: str = "<ops>"
     kind, name, dtype, shape = (str(x).strip() if x is not None and x == x else "" for x in (kind, name, dtype, shape))
     if kind == "gemm":
         m, k, n = _ints(shape, "x", 3, where, "MxKxN")
-        return Case(kind, name, dtype, shape, _single(gemm_op(m, k, n, _dtype(dtype, GEMM_DTYPES, where, kind))))
+        return Case(kind, name, dtype, shape, single_op_workload(gemm_op(m, k, n, _dtype(dtype, GEMM_DTYPES, where, kind))))
     if kind in ("attn_prefill", "attn_decode"):
         b, h, ln, d = _ints(shape, "x", 4, where, "BxHxLxD")
         dt = _dtype(dtype, ATTN_DTYPES, where, kind)
         lq = ln if kind == "attn_prefill" else 1
-        return Case(kind, name, dtype, shape, _single(attention_op(b, h, lq, ln, d, dt, kind == "attn_prefill")))
+        return Case(kind, name, dtype, shape, single_op_workload(attention_op(b, h, lq, ln, d, dt, kind == "attn_prefill")))
     if kind == "copy":
         (n,) = _ints(shape, "x", 1, where, "n (elements)")
-        return Case(kind, name, dtype, shape, _single(copy_op(n, _dtype(dtype, tuple(DType), where, kind))))
+        return Case(kind, name, dtype, shape, single_op_workload(copy_op(n, _dtype(dtype, tuple(DType), where, kind))))
     if kind in ("block_prefill", "block_decode"):
         return Case(kind, name, dtype, shape, _block(kind, name, dtype, shape, where), in_module=True)
     if kind == "idle":

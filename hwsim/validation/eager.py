@@ -46,9 +46,9 @@ def eager_time(run: RunResult, arch: ArchSpec, in_module: bool = False) -> Eager
 
     >>> from hwsim.api import evaluate
     >>> from hwsim.arch.loader import load_arch
-    >>> from hwsim.validation.cases import gemm_op, _single
+    >>> from hwsim.validation.cases import gemm_op, single_op_workload
     >>> from hwsim.workload.ops import DType
-    >>> t = eager_time(evaluate(_single(gemm_op(1, 768, 768, DType.BF16)), load_arch("h100")), load_arch("h100"))
+    >>> t = eager_time(evaluate(single_op_workload(gemm_op(1, 768, 768, DType.BF16)), load_arch("h100")), load_arch("h100"))
     >>> t.host_bound
     True
     """

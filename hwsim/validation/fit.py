@@ -19,7 +19,7 @@ import pandas as pd
 
 from hwsim.arch.loader import arch_from_dict
 from hwsim.arch.spec import ArchSpec
-from hwsim.validation.cases import Case, _single, parse_case
+from hwsim.validation.cases import Case, single_op_workload, parse_case
 from hwsim.validation.estimate import predict_case
 from hwsim.workload.ops import DType, Op, OpKind, TensorRole, TensorSpec
 
@@ -85,7 +85,7 @@ def _vec(name: str, kind: OpKind, fn: str, shape: tuple[int, ...], n_in: int, st
     op = Op(name, kind, {"rows": rows, "cols": math.prod(shape) // rows}, tuple(ins),
             (TensorSpec("out", shape, dt, TensorRole.ACTIVATION),), dt, DType.FP32,
             {"fn": fn, "warm_l2": True, "strided": strided})
-    return Case(name, name, "bf16", "x".join(map(str, shape)), _single(op))
+    return Case(name, name, "bf16", "x".join(map(str, shape)), single_op_workload(op))
 
 
 def micro_case(kind: str, name: str, dtype: str, shape: str) -> Case | None:
