@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping
 
+import numpy as np
+
 from hwsim.errors import SpecError
 from hwsim.workload.ops import DType
 
@@ -92,8 +94,6 @@ class GpuParams:
     def grid_bw(self, ctas, bw: float | None = None):
         """Achievable memory bandwidth of a grid of ``ctas`` CTAs (one per SM): ``min(bw, min(ctas, SMs) x sm_bw)``.
         Works on numpy arrays too."""
-        import numpy as np
-
         return np.minimum(bw or self.hbm_bw, np.minimum(ctas, self.sms) * self.p["sm_bandwidth"])
 
     def energy(self, action: str) -> float:
