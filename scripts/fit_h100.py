@@ -59,7 +59,7 @@ def groups():
                                                                               r.case.name == "silu_contig"))),
         ("gemm_bf16_energy", [gp("overlap_exponent", 1.0, 20.0), gp("host_gemm_s", 0, 40e-6),
                               gp("gemm_fixed_s", 0.0, 10e-6), ej("mac.bf16.fp32", 0.05e-12, 5e-12), hbm_bit, l2_bit,
-                              ej("sm.active_s", 0.0, 400.0)],
+                              ej("sm.active_s", 0.0, 400.0), ej("ce.bytes", 0.0, 200e-12)],
          lambda r: gemm_dt("bf16")(r) or (r.target == "joules" and (r.case.kind in ("copy", "add", "attn_decode")
                                                                     or r.case.name == "gemv"))),
         ("gemm_lowp", [ej("mac.fp8.fp32", 0.02e-12, 5e-12), gp("int8_efficiency", 0.01, 1.0)], gemm_dt("fp8", "int8")),
@@ -67,7 +67,7 @@ def groups():
         ("gemm_unaligned", [gp("unaligned_efficiency", 0.02, 1.0)],
          lambda r: r.case.kind == "gemm" and r.case.name == "misaligned"),
         ("attention", [gp("attn_efficiency", 0.3, 1.0), gp("softmax_per_clk", 0.5, 64.0), ej("alu.fp32", 1e-14, 2e-11),
-                       gp("attn_cta_fixed_s", 0.0, 10e-6)], kinds("attn_prefill")),
+                       gp("attn_cta_fixed_s", 0.0, 10e-6), gp("attn_fixed_s", 0.0, 30e-6)], kinds("attn_prefill")),
         ("attention_host", [gp("host_attention_s", 0, 40e-6)],
          lambda r: r.case.kind in ("attn_prefill", "attn_decode") and r.target == "seconds"),
         ("decode", [gp("decode_efficiency", 0.5, 1.2), gp("decode_fixed_s", 0.0, 20e-6)],

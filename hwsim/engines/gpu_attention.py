@@ -7,7 +7,8 @@ Each (query block, key block) pair costs ``max(2 Bq Bkv D / MMA rate, Bq Bkv / s
 and cuDNN's sm90 kernel overlap the softmax of one warpgroup with the matmuls of another, so the slower of the
 two sets the pace (the exponential unit bounds head dim 64, the tensor cores head dim 128). CTAs are scheduled
 longest first onto the SMs (LPT); a CTA also spends ``attn_cta_fixed_s`` outside its main loop (loading its
-query block and the first key block before the pipeline fills, the final rescale and the write of O). Q, K, V are read from HBM once and O written once; K/V blocks are re-read
+query block and the first key block before the pipeline fills, the final rescale and the write of O), and
+the call ``attn_fixed_s`` (cuDNN's launch and prologue). Q, K, V are read from HBM once and O written once; K/V blocks are re-read
 from L2 by every query block.
 
 Decode (one query per sequence, or a few): bandwidth-bound over the KV cache. The kernel pads the queries to an
@@ -94,6 +95,7 @@ def prefill_kernel(gp: GpuParams, b: int, h: int, kvh: int, lq: int, lkv: int, d
     l2 = (b * h * len(works) * 2 * bq * d + pairs * 2 * bkv * d) * e
     return finish(gp, f"flash prefill {bq}x{bkv}", compute, hbm, l2, mac_action=f"mac.{dtype.value}.{acc.value}",
                   macs=2.0 * pairs * bq * bkv * d, alu_action=f"alu.{acc.value}",
+                  fixed_s=gp["kernel_fixed_s"] + gp["attn_fixed_s"],
                   alu_ops=FLOPS_PER_ELEMENT["softmax"] * pairs * bq * bkv,
                   extra={"ctas": b * h * len(works), "pairs": pairs})
 

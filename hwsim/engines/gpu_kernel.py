@@ -108,7 +108,8 @@ def finish(gp: GpuParams, label: str, compute_s: float, hbm_bytes: float, l2_byt
     memory_s = max(hbm_bytes / (hbm_bw or gp.hbm_bw), l2_bytes / gp.l2_bw)
     body = soft_max(compute_s, memory_s, gp["overlap_exponent"])
     e_dyn = dynamic_j(gp, mac_action, macs, alu_action, alu_ops, hbm_bytes, l2_bytes)
-    power_s = e_dyn / gp.power_headroom_w
+    headroom = gp.power_headroom_w if on_sms else gp.power_headroom_w + gp.sm_active_w  # idle SMs draw no P_SM
+    power_s = e_dyn / headroom
     fixed = gp["kernel_fixed_s"] * kernels if fixed_s is None else fixed_s
     t = max(body, power_s) + fixed
     return KernelCost(label, t, compute_s, memory_s, power_s, hbm_bytes, l2_bytes, macs, alu_ops, kernels,

@@ -40,6 +40,7 @@ PARAM_DOCS: Mapping[str, tuple[float, str]] = {
     "attn_q_tile": (128.0, "query rows per flash-attention CTA (prefill kernel)"),
     "attn_kv_tile": (128.0, "key/value rows per flash-attention iteration"),
     "attn_cta_fixed_s": (0.0, "time a flash-attention CTA spends outside its main loop: Q load, pipeline fill, epilogue (s)"),
+    "attn_fixed_s": (0.0, "extra GPU time per flash-attention prefill call: cuDNN's launch and prologue (s)"),
     "softmax_per_clk": (1e9, "score elements per SM per clock the online softmax (exp, max, sum, rescale) handles"),
     "decode_q_tile": (16.0, "query rows the decode-attention kernel pads one token to (sm80 mma tile)"),
     "decode_efficiency": (1.0, "achievable fraction of HBM bandwidth of the split-KV decode kernel"),

@@ -12,7 +12,7 @@ gate/up output through strided views: block_kernels_h100.csv). Each kernel costs
 * ``norm`` (one CTA per row, a reduction then a scaled write): bytes / (bandwidth x ``norm_efficiency``)
   plus ``norm_fixed_s``;
 * ``copy`` (a contiguous ``copy_`` is a device-to-device memcpy on the copy engine, not on the SMs): bytes
-  / HBM bandwidth, no SM traffic;
+  / HBM bandwidth, no SM traffic; its energy is HBM bits plus ``ce.bytes`` (J per byte through the copy engine);
 
 each plus the per-kernel fixed time. In a benchmark loop whose working set fits in L2 (``warm``), traffic is
 served by L2 instead of HBM. An op with ``attrs["strided"]`` reads strided views (a measured micro-benchmark).
@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from hwsim.engines.gpu_kernel import KernelCost, combine, finish
 from hwsim.engines.gpu_params import GpuParams
 from hwsim.workload.ops import Op, OpKind
+
+CE_ACTION = "ce.bytes"  # bytes a copy engine moves (read + write); its energy per action is J/byte
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,8 @@ def _kernel(gp: GpuParams, spec: KernelSpec, op: Op, rows: int, warm: bool) -> K
     strided = (spec.strided_if_rows and rows > 1) or bool(op.attrs.get("strided", False))
     path = "strided" if strided and spec.path == "vector" else spec.path
     if path == "copy":
-        return finish(gp, "copy engine", 0.0, hbm, nbytes if warm else 0.0, on_sms=False)
+        return finish(gp, "copy engine", 0.0, hbm, nbytes if warm else 0.0, on_sms=False, alu_action=CE_ACTION,
+                      alu_ops=nbytes)
     if path == "strided":
         elems = out_b / op.outputs[0].dtype.bytes
         compute = elems / (gp["strided_elems_per_clk"] * gp.sms * gp.clock_hz)

@@ -136,7 +136,8 @@ def _to_cost(op, unit, arch, gp: GpuParams, k: KernelCost, host_s: float) -> Cos
             reads[level], writes[level] = _split(nbytes, out_b)
     # SM-active seconds are an action only where the arch has a fitted power for them (ArchSpec.energy)
     sm = (SM_ACTIVE, k.sm_active_s) if SM_ACTIVE in gp.action_j else ("", 0.0)
-    actions = {a: c for a, c in ((k.mac_action, k.macs), (k.alu_action, k.alu_ops), sm) if a and c}
+    actions = {a: c for a, c in ((k.mac_action, k.macs), (k.alu_action, k.alu_ops), sm) if a and c
+               and (a in gp.action_j or not a.startswith(("sm.", "ce.")))}
     peak = (gp.tensor_flops_per_sm.get(op.dtype, gp.simt_flops_per_sm) if op.kind in OpGroup.MATMUL_LIKE
             else gp.simt_flops_per_sm) * gp.sms * clock
     return CostResult(
