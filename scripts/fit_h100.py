@@ -151,11 +151,13 @@ def main(argv=None) -> int:
     base["units"]["gpu"]["params"]["host_vector_s"] = const["host_vector_s"]
     base["units"]["gpu"]["params"]["host_copy_s"] = const["host_vector_s"]  # one ATen op + one launch, like them
     base["units"]["gpu"]["params"]["simt_efficiency"] = const["simt_efficiency"]
-    base["energy"]["source"] = ("scripts/fit_h100.py: static power = h100_microbench.csv idle_ctx_2s; bit_j fitted "
-                                "to copy_4096MB (h100_calibration.csv) and micro add/gemv/decode joules; mac.bf16 "
-                                "to square_8192 joules + power-capped bf16 GEMM times; mac.fp8 to fp8 times; "
-                                "mac.fp32 to micro fp32 joules + times; alu.fp32 to attn_prefill times; alu.bf16 "
-                                "to micro rmsnorm/add joules; fp16/int8/tf32 derived (docs/gpu.md)")
+    base["energy"]["source"] = ("scripts/fit_h100.py: static power = h100_microbench.csv idle_ctx_2s (measured); "
+                                "sm.active_s, ce.bytes, bit_j.hbm, bit_j.l2, mac.bf16 fitted jointly to bf16 GEMM "
+                                "times (calibration fit rows, micro, sustained: the power cap) and the joules of "
+                                "copy_4096MB, square_8192 (calibration), micro add/gemv/m64/decode, sustained bf16; "
+                                "mac.fp8 to fp8 times + sustained joules; mac.fp32 to micro/sustained fp32 joules; "
+                                "alu.fp32 to attn_prefill times + sustained SDPA joules; alu.bf16 to micro "
+                                "rmsnorm/add joules; fp16/int8/tf32 derived (docs/gpu.md)")
     rows = (F.calibration_rows(cal, "h100_calibration.csv", held_out=False)
             + F.microbench_rows(micro, "h100_microbench.csv")
             + F.calibration_rows(sustained, "h100_sustained.csv", held_out=False))
