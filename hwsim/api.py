@@ -23,7 +23,7 @@ from hwsim.ppa.tech import apply_clock_scaling
 from hwsim.result import Fidelity, RunResult
 from hwsim.scenarios import DecodeStep, Prefill, chunked_prefill, decode_step, shard  # noqa: F401  (public API)
 from hwsim.schedule import ORDERS, event_schedule, list_schedule
-from hwsim.specio import validate
+from hwsim.specio import validate as validate_spec
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
 from hwsim.workload.interleave import interleaved_decode
@@ -236,6 +236,25 @@ def tech_table(node: int = 45, device: str = "finfet", sram_cell: str = "hp",
     from hwsim.arch.components import TechSpec
     from hwsim.ppa.catalog import resolved_table
 
-    spec = validate(TechSpec, {"node_nm": node, "device": device, "sram_cell": sram_cell,
+    spec = validate_spec(TechSpec, {"node_nm": node, "device": device, "sram_cell": sram_cell,
                                "clock_scaling": clock_scaling}, "<tech>")
     return resolved_table(spec)
+# ---- measured cases: estimate and validate (hwsim/validation; docs/gpu.md) ----------------------------------
+def estimate(ops, arch: str | ArchSpec = "h100", *, detail: bool = False):
+    """Predict ``seconds`` and ``joules`` for rows ``kind,name,dtype,shape`` (a CSV path or a DataFrame).
+
+    Rows keep their order and columns; see :mod:`hwsim.validation.cases` for what each kind means. Raises
+    SpecError (one line: file, row, field, what is allowed) for a row it cannot read.
+    """
+    from hwsim.validation.estimate import estimate_frame, read_ops
+
+    spec = arch if isinstance(arch, ArchSpec) else load_arch(arch)
+    frame = ops if not isinstance(ops, (str, bytes)) and hasattr(ops, "columns") else read_ops(ops)
+    return estimate_frame(frame, spec, str(ops) if isinstance(ops, str) else "<ops>", detail=detail)
+
+
+def validate(data, arch: str | ArchSpec = "h100"):
+    """Compare predictions with a measured CSV (``seconds``, optionally ``joules``): a ValidationReport."""
+    from hwsim.validation.validate import validate_file
+
+    return validate_file(data, arch if isinstance(arch, ArchSpec) else load_arch(arch))

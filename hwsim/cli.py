@@ -234,5 +234,37 @@ def tech(node, device, cell, clock_scaling, fmt, out) -> None:
     _emit(text, out)
 
 
+@main.command()
+@click.option("--arch", default="h100", show_default=True, help="shipped name or path to an arch YAML")
+@click.option("--ops", "ops_path", required=True, help="CSV with columns kind,name,dtype,shape (more are kept)")
+@click.option("--out", required=True, help="CSV to write: the same rows in the same order + seconds, joules")
+@one_line_errors
+def estimate(arch, ops_path, out) -> None:
+    """Predict seconds and joules of measured-case rows (gemm, attn_prefill, attn_decode, block_*, copy, idle)."""
+    from hwsim import api
+
+    frame = api.estimate(ops_path, arch)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, index=False)
+    click.echo(f"wrote {out} ({len(frame)} rows)", err=True)
+
+
+@main.command()
+@click.option("--arch", default="h100", show_default=True, help="shipped name or path to an arch YAML")
+@click.option("--data", required=True, help="measured CSV: kind,name,dtype,shape,seconds[,joules]")
+@click.option("--plot", default=None, help="parity plot PNG [<data stem>_parity_<arch>.png]")
+@click.option("--worst", type=click.IntRange(min=0), default=5, show_default=True, help="worst rows to list")
+@one_line_errors
+def validate(arch, data, plot, worst) -> None:
+    """Compare predictions with measurements: MAPE per kind and overall, worst rows, a parity plot."""
+    from hwsim import api
+    from hwsim.validation.validate import parity_plot
+
+    report = api.validate(data, arch)
+    click.echo(report.text(worst))
+    path = parity_plot(report, plot or f"{Path(data).stem}_parity_{report.arch}.png")
+    click.echo(f"wrote {path}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

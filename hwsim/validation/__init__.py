@@ -1,0 +1,1 @@
+"""Checking hwsim against measurements: measured-case rows -> workloads, eager composition, metrics."""
