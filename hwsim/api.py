@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable
+from typing import Callable, Iterable
 
 from hwsim.arch.loader import load_arch
 from hwsim.arch.spec import ArchSpec
@@ -17,7 +17,7 @@ from hwsim.mapping.mapper import load_policy, map_workload
 from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import attach_energy
-from hwsim.result import Fidelity, RunResult
+from hwsim.result import CostResult, Fidelity, RunResult
 from hwsim.schedule import list_schedule
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
@@ -27,7 +27,7 @@ BLOCK_PARAMS = ("phase", "batch", "seq", "kv_len", "past_len", "fused_attention"
 
 
 def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPolicy | str | None = None,
-             engine: str | Fidelity = Fidelity.ANALYTICAL) -> RunResult:
+             engine: str | Fidelity = Fidelity.ANALYTICAL, coster: Callable[..., CostResult] = cost_op) -> RunResult:
     """Cost one block: latency, energy by component and area, per op and in total.
 
     Parameters
@@ -40,6 +40,9 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
         None: every op on the fastest unit that accepts it.
     engine : "analytical" | "cycle" | "roofline"
         Fidelity requested; units without it fall back (noted per op).
+    coster : callable, optional
+        Stands in for :func:`hwsim.engines.base.cost_op` (same signature and results), e.g. the memo a sweep
+        shares across points (:class:`hwsim.sweep.cache.CostCache`).
 
     Examples
     --------
@@ -54,8 +57,8 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
                         allowed=", ".join(f.value for f in Fidelity)) from None
     if not isinstance(mapping, Mapping):
         policy = mapping if isinstance(mapping, MappingPolicy) else load_policy(mapping)
-        mapping = map_workload(workload, arch, policy)
-    costs = [cost_op(op, mapping[op.name].unit, arch, mapping[op.name], fid) for op in workload.ops()]
+        mapping = map_workload(workload, arch, policy, coster=coster)
+    costs = [coster(op, mapping[op.name].unit, arch, mapping[op.name], fid) for op in workload.ops()]
     timeline, makespan = list_schedule(workload, {c.op: c for c in costs})
     costs, energy = attach_energy(costs, arch, makespan)
     return RunResult(arch=arch.name, workload=workload.name, params=dict(workload.params), engine=fid.value,
@@ -116,3 +119,55 @@ def _coerce(field: str, value: str):
         return int(value)
     except ValueError:
         raise SpecError("--set", f"workload.{field}", f"must be an integer, got {value!r}") from None
+
+
+def sweep(arch: str, workload: str, space, out, *, blocks: list[dict] | None = None, engine: str = "analytical",
+          mapping: str | None = None, jobs: int | None = None, executor: str = "local",
+          scheduler: str | None = None, resume: bool = False, progress=True, batch_points: int | None = None):
+    """Evaluate every design point of ``space`` on every block; rows stream to Parquet in ``out``.
+
+    Parameters
+    ----------
+    arch, workload : str
+        Base architecture and model (shipped name or path), as for :func:`run`.
+    space : path, dict or SpaceSpec
+        Swept parameters, sampling and constraints (:mod:`hwsim.sweep.space`); may list ``blocks``.
+    out : path
+        Results directory (layout and columns: :mod:`hwsim.sweep.store`).
+    blocks : list of dict, optional
+        Blocks to evaluate each point on (``{"phase": "decode", "kv_len": 2048}``...) when the space lists
+        none; default one decode block.
+    engine, mapping
+        As for :func:`evaluate`.
+    jobs : int, optional
+        Worker processes (default: all cores); with ``executor="dask"`` and no scheduler, local workers.
+    executor : "local" | "dask"
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:8786``); without it a LocalCluster is started.
+    resume : bool
+        Continue a killed or interrupted sweep in ``out``: only missing points are computed.
+    progress : bool or Progress
+        Show progress on stderr.
+
+    Returns
+    -------
+    hwsim.sweep.runner.SweepSummary
+        Counts and timing; the rows are read with :func:`hwsim.sweep.store.read_results`.
+    """
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    from hwsim import __version__
+    from hwsim.sweep.plan import build_plan
+    from hwsim.sweep.runner import run_sweep
+
+    plan = build_plan(arch, workload, space, blocks=blocks, engine=engine, mapping=mapping)
+    if isinstance(space, (str, Path)):
+        text = Path(space).read_text()
+    else:
+        text = yaml.safe_dump(plan.space.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+    return run_sweep(plan, out, space_text=text, version=__version__, executor=executor,
+                     jobs=jobs or os.cpu_count() or 1, scheduler=scheduler, resume=resume, progress=progress,
+                     batch_points=batch_points)

@@ -6,6 +6,7 @@ Traffic is in bytes by memory level and operand; energy in joules by component; 
 
 from __future__ import annotations
 
+import collections.abc as _abc
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Mapping
@@ -28,7 +29,8 @@ class Fidelity(str, Enum):
 def _fd(x: Mapping | None) -> FrozenDict:
     if isinstance(x, FrozenDict):
         return x
-    return FrozenDict({k: (_fd(v) if isinstance(v, Mapping) else v) for k, v in (x or {}).items()})
+    # collections.abc.Mapping, not typing.Mapping: the typing alias's isinstance is ~10x slower (sweeps)
+    return FrozenDict({k: (_fd(v) if isinstance(v, _abc.Mapping) else v) for k, v in (x or {}).items()})
 
 
 @dataclass(frozen=True)
