@@ -144,10 +144,12 @@ def show(what, name, overrides) -> None:
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.1:8786 "
               "(default with --executor dask: a local cluster)")
 @click.option("--resume", is_flag=True, help="continue the sweep in --out: compute only the missing points")
+@click.option("--chunk-points", type=click.IntRange(min=1), default=None,
+              help="points per task and per Parquet chunk [auto: about 8 per worker, 16..500]")
 @click.option("--quiet", is_flag=True, help="no progress output")
 @one_line_errors
 def sweep(arch, workload, space, out, phase, batch, seq, kv_len, engine, mapping, jobs, executor, scheduler,
-          resume, quiet) -> None:
+          resume, chunk_points, quiet) -> None:
     """Evaluate every design point of a space on one or more blocks; results go to Parquet in --out.
 
     Interrupt with Ctrl-C at any time and continue later with --resume.
@@ -161,7 +163,8 @@ def sweep(arch, workload, space, out, phase, batch, seq, kv_len, engine, mapping
         blocks = [{"phase": p, "batch": batch, "seq": seq, "kv_len": kv_len} for p in (phase or ("decode",))]
     try:
         summary = api.sweep(arch, workload, space, out, blocks=blocks, engine=engine, mapping=mapping, jobs=jobs,
-                            executor=executor, scheduler=scheduler, resume=resume, progress=not quiet)
+                            executor=executor, scheduler=scheduler, resume=resume, progress=not quiet,
+                            batch_points=chunk_points)
     except SweepInterrupted as e:
         click.echo(f"interrupted: {e}", err=True)
         sys.exit(130)

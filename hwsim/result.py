@@ -33,6 +33,12 @@ def _fd(x: Mapping | None) -> FrozenDict:
     return FrozenDict({k: (_fd(v) if isinstance(v, _abc.Mapping) else v) for k, v in (x or {}).items()})
 
 
+def _total(parts: Mapping[str, float]) -> float:
+    """Sum of a breakdown in key order: the components' insertion order follows set iteration upstream, which
+    varies between processes (string hashing is randomised), and float addition is not associative."""
+    return float(sum(v for _, v in sorted(parts.items())))
+
+
 @dataclass(frozen=True)
 class CostResult:
     """Cost of one op on one unit.
@@ -92,7 +98,7 @@ class CostResult:
 
     @property
     def energy_total_j(self) -> float:
-        return float(sum(self.energy_j.values()))
+        return _total(self.energy_j)
 
     def bytes_at(self, level: str) -> float:
         """Bytes read + written at ``level``."""
@@ -144,7 +150,7 @@ class RunResult:
 
     @property
     def energy_total_j(self) -> float:
-        return float(sum(self.energy_j.values()))
+        return _total(self.energy_j)
 
     @property
     def area_total_mm2(self) -> float:
@@ -163,7 +169,7 @@ class RunResult:
         rows = []
         for c in self.costs:
             row = {"op": c.op, "kind": c.kind, "unit": c.unit, "engine": c.engine, "fidelity": c.fidelity.value,
-                   "flops": c.flops, "bytes": sum(c.bytes_at(lv) for lv in set(c.reads) | set(c.writes)),
+                   "flops": c.flops, "bytes": sum(c.bytes_at(lv) for lv in sorted(set(c.reads) | set(c.writes))),
                    "dram_bytes": c.extra.get("dram_bytes", 0.0), "cycles": c.cycles, "seconds": c.latency_s,
                    "energy_j": c.energy_total_j, "bound": c.bound.value, "utilization": c.utilization}
             row.update({f"energy_j.{k}": v for k, v in c.energy_j.items()})

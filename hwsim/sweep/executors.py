@@ -52,18 +52,27 @@ def run_batches(plan: SweepPlan, batches: Iterable[Batch], *, executor: str = "l
 _PLAN: SweepPlan | None = None
 
 
-def _watch_parent(parent: int) -> None:
+def _watch(sweep_pid: int) -> None:
+    """Exit when the sweep process is gone. (Pool workers otherwise wait forever on their task queue: they
+    hold its write end themselves, and under forkserver also the server's liveness pipe.)"""
     while True:
         time.sleep(0.5)
-        if os.getppid() != parent:
+        try:
+            os.kill(sweep_pid, 0)
+            with open(f"/proc/{sweep_pid}/stat") as fh:  # a killed sweep not yet reaped is a zombie
+                if fh.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    os._exit(1)
+        except ProcessLookupError:
             os._exit(1)
+        except OSError:  # no /proc (not Linux): the kill probe alone decides
+            pass
 
 
-def _init_worker(plan: SweepPlan) -> None:
+def _init_worker(plan: SweepPlan, sweep_pid: int) -> None:
     global _PLAN
     _PLAN = plan
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_watch, args=(sweep_pid,), daemon=True).start()
 
 
 def _pool_task(batch: Batch) -> Rows:
@@ -76,7 +85,8 @@ def _pool(plan: SweepPlan, batches: Iterable[Batch], jobs: int) -> Iterator[tupl
 
     ctx = mp.get_context("forkserver")  # no fork of a threaded parent; the server imports hwsim once
     ctx.set_forkserver_preload(["hwsim.sweep.executors"])
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(plan,))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(plan, os.getpid()))
     it = iter(batches)
     inflight: dict = {}
     try:
