@@ -200,7 +200,7 @@ def pareto(results_dir, objectives, block, out) -> None:
     objs = [c for c in front.columns if c in set(_objective_columns(objectives))]
     params = [c for c in front.columns if c not in objs and c not in ("error",)
               and not c.startswith(("energy_j.", "area_mm2.")) and c not in _OUTPUTS]
-    click.echo(f"{len(front)} non-dominated of {len(df)} rows ({', '.join(objs)})")
+    click.echo(f"{len(front)} non-dominated of {int(df['error'].isna().sum())} rows ({', '.join(objs)})")
     click.echo(front[params[:2] + objs + params[2:]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     click.echo(f"wrote {path}", err=True)
 

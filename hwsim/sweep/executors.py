@@ -30,6 +30,9 @@ Batch = list[tuple[str, dict[str, Any]]]
 Rows = list[dict[str, Any]]
 
 
+CONNECT_TIMEOUT = "10s"  # how long to wait for a Dask scheduler to answer
+
+
 class WorkerDied(HwsimError):
     """A worker process ended before returning its batch; finished chunks are kept (use --resume)."""
 
@@ -135,7 +138,7 @@ def _dask(plan: SweepPlan, batches: Iterable[Batch], jobs: int, scheduler: str |
     cluster = None
     try:
         if scheduler:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT)
         else:
             cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)

@@ -66,7 +66,7 @@ class ResultsStore:
         out = Path(out)
         meta_path = out / "meta.json"
         types = {n: plan.space.params[n].kind for n in plan.names}
-        if meta_path.exists() or any(out.glob("chunks/part-*.parquet")):
+        if any(out.glob("chunks/part-*.parquet")):  # a directory with no rows yet is simply started afresh
             if not resume:
                 raise SpecError(str(out), "", "already holds sweep results",
                                 allowed="--resume to continue them, or another --out")
