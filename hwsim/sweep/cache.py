@@ -43,7 +43,7 @@ class CostCache:
     True
     """
 
-    def __init__(self, max_entries: int = 200_000):
+    def __init__(self, max_entries: int = 8192):
         self.max_entries = max_entries
         self.hits = self.misses = 0
         self._memo: dict[tuple, tuple["Op", CostResult | UnsupportedOpError]] = {}
