@@ -1,16 +1,8 @@
-"""A small space every sweep test shares: 12 points x 2 blocks, one invalid value, one area constraint."""
+"""Fixtures of the sweep tests."""
 
 import pytest
 
-SMALL_SPACE = {
-    "params": {
-        "units.mxu.rows": [0, 64, 128],          # rows 0 is invalid: those points carry an error
-        "units.mxu.cols": [64, 128],
-        "tech.node": [7, 5],
-    },
-    "constraints": ["area_mm2 <= 50"],          # only 128x128 arrays at 7 nm (54.6 mm^2) fail
-    "blocks": [{"phase": "decode", "kv_len": 1024}, {"phase": "prefill", "seq": 128}],
-}
+from sweep_cases import SMALL_SPACE
 
 
 @pytest.fixture

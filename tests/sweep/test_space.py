@@ -105,3 +105,13 @@ def test_point_ids_are_stable_hashes_of_the_assignment():
     assert point_id(a) != point_id({**a, "tech.node": 5})
     assert point_id(a) != point_id({**a, "units.mxu.rows": 128.0})   # the type is part of the value
     assert len(point_id(a)) == 16 and int(point_id(a), 16) >= 0
+
+
+def test_the_shipped_example_space():
+    """README example: 3 x 3 x 3 x 2 x 2 x 2 = 216 combinations; rows >= cols keeps 6 of the 9 shapes: 144."""
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "arch_configs" / "spaces" / "npu_128_llama_decode_prefill.yaml"
+    plan = build_plan("npu_128", "llama2_7b", path)
+    assert plan.space.grid_size() == 216 and count_points(plan) == 144
+    assert [c.text for c in plan.arch_constraints] == ["area_mm2 <= 100"] and len(plan.blocks) == 2

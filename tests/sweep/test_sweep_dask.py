@@ -9,7 +9,7 @@ from hwsim import api
 from hwsim.errors import HwsimError
 from hwsim.sweep.store import read_results
 
-from conftest import SMALL_SPACE
+from sweep_cases import SMALL_SPACE
 
 distributed = pytest.importorskip("distributed")
 

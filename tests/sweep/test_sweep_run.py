@@ -10,7 +10,7 @@ from hwsim import api
 from hwsim.errors import SpecError
 from hwsim.sweep.store import read_results
 
-from conftest import SMALL_SPACE
+from sweep_cases import SMALL_SPACE
 
 
 @pytest.fixture(scope="module")
