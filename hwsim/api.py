@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from hwsim.arch.loader import load_arch
 from hwsim.arch.spec import ArchSpec
@@ -20,7 +20,7 @@ from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import attach_energy
 from hwsim.ppa.tech import apply_clock_scaling
-from hwsim.result import Fidelity, RunResult
+from hwsim.result import CostResult, Fidelity, RunResult
 from hwsim.scenarios import DecodeStep, Prefill, chunked_prefill, decode_step, shard  # noqa: F401  (public API)
 from hwsim.schedule import ORDERS, event_schedule, list_schedule
 from hwsim.specio import validate as validate_spec
@@ -35,7 +35,7 @@ SCHEDULES = ("list", "event")
 
 def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPolicy | str | None = None,
              engine: str | Fidelity = Fidelity.ANALYTICAL, schedule: str = "list",
-             order: str = "program") -> RunResult:
+             order: str = "program", coster: Callable[..., CostResult] = cost_op) -> RunResult:
     """Cost one block: latency, energy by component and area, per op and in total.
 
     Parameters
@@ -54,6 +54,9 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     order : "program" | "ready"
         Event schedule only: each unit runs its ops in topological order (agrees with "list" when nothing
         contends), or takes whichever is ready first (what sub-batch interleaving needs).
+    coster : callable, optional
+        Stands in for :func:`hwsim.engines.base.cost_op` (same signature and results), e.g. the memo a sweep
+        shares across points (:class:`hwsim.sweep.cache.CostCache`).
 
     Examples
     --------
@@ -73,8 +76,8 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     arch = apply_clock_scaling(arch)  # tech.clock_scaling: device -> the device's frequency gain
     if not isinstance(mapping, Mapping):
         policy = mapping if isinstance(mapping, MappingPolicy) else load_policy(mapping)
-        mapping = map_workload(workload, arch, policy)
-    costs = [cost_op(op, mapping[op.name].unit, arch, mapping[op.name], fid) for op in workload.ops()]
+        mapping = map_workload(workload, arch, policy, coster=coster)
+    costs = [coster(op, mapping[op.name].unit, arch, mapping[op.name], fid) for op in workload.ops()]
     by_op = {c.op: c for c in costs}
     if schedule == "event":
         timeline, makespan = event_schedule(workload, by_op, order)
@@ -218,6 +221,8 @@ def plot_script(figure: str, doc: str, argv: list[str] | None = None) -> int:
     from hwsim.report.catalog import script_main
 
     return script_main(figure, doc, argv)
+
+
 def area(arch: str | ArchSpec = "npu_128", overrides: Iterable[str] = ()) -> dict[str, float]:
     """Area by component (mm^2) of an architecture (what ``hwsim area`` prints).
 
@@ -239,6 +244,8 @@ def tech_table(node: int = 45, device: str = "finfet", sram_cell: str = "hp",
     spec = validate_spec(TechSpec, {"node_nm": node, "device": device, "sram_cell": sram_cell,
                                "clock_scaling": clock_scaling}, "<tech>")
     return resolved_table(spec)
+
+
 # ---- measured cases: estimate and validate (hwsim/validation; docs/gpu.md) ----------------------------------
 def estimate(ops, arch: str | ArchSpec = "h100", *, detail: bool = False):
     """Predict ``seconds`` and ``joules`` for rows ``kind,name,dtype,shape`` (a CSV path or a DataFrame).
@@ -258,3 +265,55 @@ def validate(data, arch: str | ArchSpec = "h100"):
     from hwsim.validation.validate import validate_file
 
     return validate_file(data, arch if isinstance(arch, ArchSpec) else load_arch(arch))
+
+
+def sweep(arch: str, workload: str, space, out, *, blocks: list[dict] | None = None, engine: str = "analytical",
+          mapping: str | None = None, jobs: int | None = None, executor: str = "local",
+          scheduler: str | None = None, resume: bool = False, progress=True, batch_points: int | None = None):
+    """Evaluate every design point of ``space`` on every block; rows stream to Parquet in ``out``.
+
+    Parameters
+    ----------
+    arch, workload : str
+        Base architecture and model (shipped name or path), as for :func:`run`.
+    space : path, dict or SpaceSpec
+        Swept parameters, sampling and constraints (:mod:`hwsim.sweep.space`); may list ``blocks``.
+    out : path
+        Results directory (layout and columns: :mod:`hwsim.sweep.store`).
+    blocks : list of dict, optional
+        Blocks to evaluate each point on (``{"phase": "decode", "kv_len": 2048}``...) when the space lists
+        none; default one decode block.
+    engine, mapping
+        As for :func:`evaluate`.
+    jobs : int, optional
+        Worker processes (default: all cores); with ``executor="dask"`` and no scheduler, local workers.
+    executor : "local" | "dask"
+    scheduler : str, optional
+        Dask scheduler address (``tcp://host:8786``); without it a LocalCluster is started.
+    resume : bool
+        Continue a killed or interrupted sweep in ``out``: only missing points are computed.
+    progress : bool or Progress
+        Show progress on stderr.
+
+    Returns
+    -------
+    hwsim.sweep.runner.SweepSummary
+        Counts and timing; the rows are read with :func:`hwsim.sweep.store.read_results`.
+    """
+    import os
+    from pathlib import Path
+
+    import yaml
+
+    from hwsim import __version__
+    from hwsim.sweep.plan import build_plan
+    from hwsim.sweep.runner import run_sweep
+
+    plan = build_plan(arch, workload, space, blocks=blocks, engine=engine, mapping=mapping)
+    if isinstance(space, (str, Path)):
+        text = Path(space).read_text()
+    else:
+        text = yaml.safe_dump(plan.space.model_dump(mode="json", exclude_defaults=True), sort_keys=False)
+    return run_sweep(plan, out, space_text=text, version=__version__, executor=executor,
+                     jobs=jobs or os.cpu_count() or 1, scheduler=scheduler, resume=resume, progress=progress,
+                     batch_points=batch_points)

@@ -266,5 +266,93 @@ def validate(arch, data, plot, worst) -> None:
     click.echo(f"wrote {path}", err=True)
 
 
+@main.command()
+@click.option("--arch", default="npu_128", show_default=True, help="base architecture: shipped name or YAML path")
+@click.option("--workload", default="llama2_7b", show_default=True, help="model: shipped name, YAML or config.json")
+@click.option("--space", required=True, help="space YAML: swept parameters, sampling, constraints, blocks")
+@click.option("--out", required=True, help="results directory (Parquet chunks, meta.json, space.yaml)")
+@click.option("--phase", type=click.Choice(["prefill", "decode"]), multiple=True,
+              help="block(s) to evaluate each point on, repeatable [decode]; or 'blocks:' in the space")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seq", type=click.IntRange(min=1), default=None, help="prefill tokens per sequence [512]")
+@click.option("--kv-len", type=click.IntRange(min=1), default=None, help="decode: cached keys per sequence [2048]")
+@click.option("--engine", type=click.Choice(["analytical", "cycle", "roofline"]), default="analytical",
+              show_default=True)
+@click.option("--mapping", default=None, help="mapping policy name or YAML (default: fastest unit per op)")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes [all cores]")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.1:8786 "
+              "(default with --executor dask: a local cluster)")
+@click.option("--resume", is_flag=True, help="continue the sweep in --out: compute only the missing points")
+@click.option("--chunk-points", type=click.IntRange(min=1), default=None,
+              help="points per task and per Parquet chunk [auto: about 8 per worker, 16..500]")
+@click.option("--quiet", is_flag=True, help="no progress output")
+@one_line_errors
+def sweep(arch, workload, space, out, phase, batch, seq, kv_len, engine, mapping, jobs, executor, scheduler,
+          resume, chunk_points, quiet) -> None:
+    """Evaluate every design point of a space on one or more blocks; results go to Parquet in --out.
+
+    Interrupt with Ctrl-C at any time and continue later with --resume.
+    """
+    from hwsim import api
+    from hwsim.sweep.executors import WorkerDied
+    from hwsim.sweep.runner import SweepInterrupted
+
+    blocks = None
+    if phase or seq is not None or kv_len is not None or batch != 1:
+        blocks = [{"phase": p, "batch": batch, "seq": seq, "kv_len": kv_len} for p in (phase or ("decode",))]
+    try:
+        summary = api.sweep(arch, workload, space, out, blocks=blocks, engine=engine, mapping=mapping, jobs=jobs,
+                            executor=executor, scheduler=scheduler, resume=resume, progress=not quiet,
+                            batch_points=chunk_points)
+    except SweepInterrupted as e:
+        click.echo(f"interrupted: {e}", err=True)
+        sys.exit(130)
+    except WorkerDied as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+    click.echo(summary.line())
+
+
+@main.command()
+@click.argument("results_dir")
+@click.option("--objectives", default="latency,energy,area", show_default=True,
+              help="columns to minimise, comma-separated (latency, energy, area, or any output column; "
+                   "append :max to maximise, e.g. utilization:max)")
+@click.option("--block", default=None, help="only this block (default: a front per block)")
+@click.option("--out", default=None, help="where to save the front [RESULTS_DIR/pareto.csv]")
+@one_line_errors
+def pareto(results_dir, objectives, block, out) -> None:
+    """Print and save the non-dominated design points of a sweep."""
+    from hwsim.errors import HwsimError
+    from hwsim.sweep.pareto import pareto_front
+    from hwsim.sweep.store import read_results
+
+    df = read_results(results_dir)
+    if block is not None:
+        if block not in set(df["block"]):
+            raise HwsimError(f"no block {block!r} in {results_dir} (blocks: {', '.join(sorted(set(df['block'])))})")
+        df = df[df["block"] == block]
+    front = pareto_front(df, objectives)
+    path = Path(out) if out else Path(results_dir) / "pareto.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    front.to_csv(path, index=False)
+    objs = [c for c in front.columns if c in set(_objective_columns(objectives))]
+    params = [c for c in front.columns if c not in objs and c not in ("error",)
+              and not c.startswith(("energy_j.", "area_mm2.")) and c not in _OUTPUTS]
+    click.echo(f"{len(front)} non-dominated of {int(df['error'].isna().sum())} rows ({', '.join(objs)})")
+    click.echo(front[params[:2] + objs + params[2:]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    click.echo(f"wrote {path}", err=True)
+
+
+_OUTPUTS = ("latency_s", "energy_j", "area_mm2", "flops", "dram_bytes", "utilization", "bound")
+
+
+def _objective_columns(objectives: str) -> list[str]:
+    from hwsim.sweep.pareto import parse_objectives
+
+    return [c for c, _ in parse_objectives(objectives)]
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

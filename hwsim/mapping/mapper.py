@@ -7,12 +7,13 @@ a MappingError naming the op and every unit's reason.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from hwsim.arch.spec import ArchSpec
 from hwsim.engines.base import cost_op
 from hwsim.errors import MappingError, SpecError, UnsupportedOpError
 from hwsim.mapping.types import Mapping, MappingPolicy, OpMapping
-from hwsim.result import Fidelity
+from hwsim.result import CostResult, Fidelity
 from hwsim.specio import display_path, read_mapping, validate
 from hwsim.workload.graph import Workload
 from hwsim.workload.ops import Op
@@ -36,8 +37,11 @@ def load_policy(name_or_path: str | Path | None) -> MappingPolicy:
     return validate(MappingPolicy, read_mapping(p), display_path(p))
 
 
-def map_workload(workload: Workload, arch: ArchSpec, policy: MappingPolicy | None = None) -> Mapping:
+def map_workload(workload: Workload, arch: ArchSpec, policy: MappingPolicy | None = None, *,
+                 coster: Callable[..., CostResult] = cost_op) -> Mapping:
     """Choose a unit (and dataflow/tiles if a rule gives them) for every op.
+
+    ``coster`` stands in for :func:`~hwsim.engines.base.cost_op` (a sweep passes a memo of it).
 
     >>> from hwsim.workload import build_block, load_model
     >>> from hwsim.arch.loader import load_arch
@@ -55,28 +59,28 @@ def map_workload(workload: Workload, arch: ArchSpec, policy: MappingPolicy | Non
                 raise SpecError(policy.name, "rules.unit", f"unknown unit {rule.unit!r}",
                                 allowed=", ".join(arch.units))
             om = OpMapping(op.name, rule.unit, rule.dataflow, rule.tiles, (f"policy {policy.name}",), rule.options)
-            _check(op, om, arch)
+            _check(op, om, arch, coster)
             out[op.name] = om
         elif policy.fallback == "error":
             raise MappingError(f"policy {policy.name} has no rule for op {op.name} ({op.kind.value})")
         else:
-            out[op.name] = _fastest(op, arch)
+            out[op.name] = _fastest(op, arch, coster)
     return Mapping(out)
 
 
-def _check(op: Op, om: OpMapping, arch: ArchSpec) -> None:
+def _check(op: Op, om: OpMapping, arch: ArchSpec, coster: Callable[..., CostResult] = cost_op) -> None:
     try:
-        cost_op(op, om.unit, arch, om, Fidelity.ANALYTICAL)
+        coster(op, om.unit, arch, om, Fidelity.ANALYTICAL)
     except UnsupportedOpError as e:
         raise MappingError(f"mapping puts {op.name} on {om.unit}, which refuses it: {e}") from None
 
 
-def _fastest(op: Op, arch: ArchSpec) -> OpMapping:
+def _fastest(op: Op, arch: ArchSpec, coster: Callable[..., CostResult] = cost_op) -> OpMapping:
     best, best_s, reasons = None, float("inf"), []
     for name in arch.units:
         om = OpMapping(op.name, name, notes=("greedy: fastest accepting unit",))
         try:
-            c = cost_op(op, name, arch, om, Fidelity.ANALYTICAL)
+            c = coster(op, name, arch, om, Fidelity.ANALYTICAL)
         except UnsupportedOpError as e:
             reasons.append(str(e))
             continue

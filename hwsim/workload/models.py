@@ -149,19 +149,27 @@ def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model
     ``overrides`` are ``dotted.path=value`` strings (``precision.weights=int8``). Raises SpecError naming the
     file and field, and listing shipped names for an unknown name.
     """
+    data, file = read_model_data(name_or_path)
+    if overrides:
+        data = apply_overrides(data, list(overrides), file)
+    return validate(ModelSpec, data, file)
+
+
+def read_model_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
+    """The raw fields of a model spec (before validation) and the file label errors should name.
+
+    A sweep reads a model once and re-validates it with each point's overrides.
+    """
     p = Path(name_or_path)
     if p.suffix in (".yaml", ".yml", ".json") or p.is_file():
         data, file = read_mapping(p), display_path(p)
         if p.suffix == ".json" and "name" not in data:
             data = from_hf_config(data, default_name=p.parent.name or p.stem, file=file)
-    else:
-        shipped = WORKLOADS_DIR / f"{name_or_path}.yaml"
-        if not shipped.exists():
-            raise SpecError(str(name_or_path), "", "unknown workload", allowed=", ".join(shipped_models()))
-        data, file = read_mapping(shipped), display_path(shipped)
-    if overrides:
-        data = apply_overrides(data, list(overrides), file)
-    return validate(ModelSpec, data, file)
+        return data, file
+    shipped = WORKLOADS_DIR / f"{name_or_path}.yaml"
+    if not shipped.exists():
+        raise SpecError(str(name_or_path), "", "unknown workload", allowed=", ".join(shipped_models()))
+    return read_mapping(shipped), display_path(shipped)
 
 
 def shipped_models() -> list[str]:
