@@ -86,7 +86,7 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     costs, energy = attach_energy(costs, arch, makespan)
     return RunResult(arch=arch.name, workload=workload.name, params=dict(workload.params), engine=fid.value,
                      costs=tuple(costs), schedule=timeline, latency_s=makespan, energy_j=energy,
-                     area_mm2=area_breakdown(arch), layers=workload.layers,
+                     area_mm2=arch.memo("area_breakdown", lambda: area_breakdown(arch)), layers=workload.layers,
                      inputs_hash=inputs_hash(arch, workload, mapping), arch_summary=arch_summary(arch),
                      notes=(f"schedule: {schedule}" + (f" ({order} order)" if schedule == "event" else ""),))
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Union
 
-from pydantic import Field, model_validator
+from typing import Any, Callable
+
+from pydantic import Field, PrivateAttr, model_validator
 
 from hwsim.arch.components import (EnergyCalibration, Hertz, Interconnect, MemoryLevel, Part, PimUnit, SystolicArray,
                                    TechSpec, TensorEngine, VectorUnit)
@@ -47,6 +49,8 @@ class ArchSpec(Part):
         description="die share for control, I/O and glue not modelled per part (TPU v1 floorplan: control 2% + "
                     "I/O 10%, Jouppi et al. 2017 Fig. 2)")
 
+    _memo: dict = PrivateAttr(default_factory=dict)
+
     @model_validator(mode="after")
     def _cross_checks(self) -> "ArchSpec":
         if not self.units:
@@ -81,12 +85,25 @@ class ArchSpec(Part):
         """The off-chip memory (the outermost level)."""
         return self.memories[-1]
 
+    def memo(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` computed once per spec instance: derived values of a frozen spec (its area, static
+        power, the memory levels of a unit) that every op of every block would otherwise recompute. Entries
+        hold their owner, so a copy (``model_copy`` shares private state) never sees another spec's values."""
+        memo = self.__pydantic_private__["_memo"]  # the slot, not pydantic's (slow) __getattr__
+        entry = memo.get((id(self), key))
+        if entry is not None and entry[0] is self:
+            return entry[1]
+        value = make()
+        memo[(id(self), key)] = (self, value)
+        return value
+
     def levels_for(self, unit: str) -> list[MemoryLevel]:
         """Memory levels ``unit`` reads through, innermost first, ending with off-chip memory."""
-        return [m for m in self.memories if m.serves(unit)]
+        return list(self.memo(("levels_for", unit), lambda: tuple(m for m in self.memories if m.serves(unit))))
 
     def on_chip_for(self, unit: str) -> list[MemoryLevel]:
-        return [m for m in self.levels_for(unit) if not m.off_chip]
+        return list(self.memo(("on_chip_for", unit),
+                              lambda: tuple(m for m in self.levels_for(unit) if not m.off_chip)))
 
     @property
     def cycle_s(self) -> float:

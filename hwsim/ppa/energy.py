@@ -114,19 +114,25 @@ def action_energy(action: str, unit: str, arch: ArchSpec) -> float:
     """Joules of one ``action`` on ``unit``: the arch's fitted value if it has one, else the unit kind's model."""
     if arch.energy is not None and action in arch.energy.action_j:
         return arch.energy.action_j[action]
-    return _ACTION.get(arch.units[unit].kind, default_action_energy)(action, unit, arch)
+    return arch.memo(("action_energy", action, unit),
+                     lambda: _ACTION.get(arch.units[unit].kind, default_action_energy)(action, unit, arch))
 
 
 # ---- per op -------------------------------------------------------------------------------------------
 def _memory_energy(level: str, operand: str, nbytes: float, write: bool, arch: ArchSpec) -> tuple[str, float]:
+    key, per_bit = arch.memo(("bit_energy", level, operand, write), lambda: _bit_energy(level, operand, write, arch))
+    return key, nbytes * 8 * per_bit
+
+
+def _bit_energy(level: str, operand: str, write: bool, arch: ArchSpec) -> tuple[str, float]:
+    """(energy component, J per bit) of moving a bit of ``operand`` at ``level``."""
     g = level_geometry(arch, level, operand)
     name = g.key.split(".", 1)[1]
-    bits = nbytes * 8
     if arch.energy is not None and name in arch.energy.bit_j:
-        return g.key, bits * arch.energy.bit_j[name]
+        return g.key, arch.energy.bit_j[name]
     if g.kind.off_chip:
-        return g.key, bits * tech.dram_energy_per_bit(g.kind).value
-    return g.key, bits * _sram_j(g.capacity, g.banks, g.access_bits, write, arch.tech.node_nm, arch.tech.sram_cell)
+        return g.key, tech.dram_energy_per_bit(g.kind).value
+    return g.key, _sram_j(g.capacity, g.banks, g.access_bits, write, arch.tech.node_nm, arch.tech.sram_cell)
 
 
 def _noc_bits(level: str, nbytes: float, arch: ArchSpec) -> float:
@@ -180,7 +186,7 @@ def static_power_w(arch: ArchSpec) -> float:
     """Chip static power (W): the arch's measured/fitted value if given, else the sum of the leakage model."""
     if arch.energy is not None and arch.energy.static_power_w is not None:
         return arch.energy.static_power_w
-    return sum(leakage_power_w(arch).values())
+    return arch.memo("static_power_w", lambda: sum(leakage_power_w(arch).values()))
 
 
 _PEAK_POWER: dict[str, Callable[[str, ArchSpec], float]] = {}

@@ -53,6 +53,7 @@ def cacti_fit(quantity: str, width: int, node_nm: int) -> tuple[float, float, fl
     return a, b, worst
 
 
+@lru_cache(maxsize=65536)
 def _at_node_c(quantity: str, bank_bytes: float, access_bits: int, node_c: int) -> float:
     """CACTI fit at a CACTI node, interpolated between the 64b and 512b port fits (SI units)."""
     lo, hi = (math.exp(a + b * math.log(bank_bytes)) for a, b, _ in

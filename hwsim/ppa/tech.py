@@ -117,6 +117,7 @@ def _arith(op: str, dtype: DType) -> dict[str, str]:
     return lookup("arithmetic", op=op, format=dtype.value)
 
 
+@lru_cache(maxsize=4096)
 def unit_op(op: str, dtype: DType, what: str, node_nm: int = 45) -> Sourced:
     """Energy (J, ``what='energy'``) or area (mm^2, ``what='area'``) of one ``op`` ('mult' | 'add') at
     ``dtype`` on ``node_nm``, before device factors.

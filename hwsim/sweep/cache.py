@@ -7,10 +7,11 @@ drop-in for ``cost_op`` (``evaluate(..., coster=cache)``) that answers repeated 
 
 What the key holds, and why that is enough: an engine costs an op from the op (keyed by identity: the
 sweep keeps one graph per workload assignment, and the memo holds the op so its id stays unique), *its own* unit, the memory
-hierarchy, the clock and the interconnect (DESIGN.md: engines turn ops into cycles and actions; technology
-enters only in the PPA stage). So the key is the op (by value), the unit's spec, the memories, the clock, the
-interconnect, and the mapping's dataflow and tiles, but not the other units, ``tech``, ``energy``, the name
-or the description: a sweep over ``tech.node`` or over one unit reuses every other cost. Refusals
+hierarchy, the clock, the interconnect and the arch's fitted energies (the calibrated GPU engine's power
+floor reads them); technology enters only in the PPA stage (DESIGN.md). So the key is the op (by identity), the
+unit's spec, the memories, the clock, the interconnect, ``energy``, and the mapping's dataflow, tiles and
+engine options, but not the other units, ``tech``, the name or the description: a sweep over ``tech.node`` or
+over one unit reuses every other cost. Refusals
 (UnsupportedOpError) are remembered too. ``tests/sweep/test_cache.py`` checks that cached and uncached
 evaluation agree bit for bit on every shipped arch while those excluded fields change.
 """
@@ -55,13 +56,15 @@ class CostCache:
         if entry is None or entry[0] is not arch:  # hold the arch so its id cannot be reused meanwhile
             if len(self._arch_keys) > 1024:
                 self._arch_keys.clear()
-            shared = (repr(arch.memories), arch.clock_hz, repr(arch.interconnect))
+            # everything an engine may read besides the unit itself: memories, clock, interconnect and the
+            # fitted energies (the calibrated GPU engine sets its power floor from them)
+            shared = (repr(arch.memories), arch.clock_hz, repr(arch.interconnect), repr(arch.energy))
             entry = self._arch_keys[id(arch)] = (arch, {u: (repr(spec),) + shared for u, spec in arch.units.items()})
         return entry[1][unit]
 
     def __call__(self, op: "Op", unit: str, arch: "ArchSpec", mapping: "OpMapping", fidelity: Fidelity) -> CostResult:
         key = (id(op), unit, self.unit_key(arch, unit), mapping.dataflow, tuple(sorted(mapping.tiles.items())),
-               fidelity)
+               repr(getattr(mapping, "options", None)), fidelity)
         entry = self._memo.get(key)
         if entry is not None and entry[0] is op:
             self.hits += 1

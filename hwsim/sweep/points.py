@@ -91,7 +91,7 @@ class PointEvaluator:
             for path, value in edits:
                 set_path(data, path, value, self.plan.arch_label)
             spec = arch_from_dict(data, self.plan.arch_label)
-            return spec, area_breakdown(spec)
+            return spec, spec.memo("area_breakdown", lambda: area_breakdown(spec))
         return self._arch.get(edits, make)
 
     def model(self, name: str, edits: tuple[tuple[str, Any], ...]) -> ModelSpec:
