@@ -81,8 +81,10 @@ def test_conv_physical_counts_distinct_ifmap_words():
     (dict(dataflow="xs"), "unknown dataflow"),
     (dict(dataflow="ws", mode="nope"), "unknown mode"),
     (dict(dataflow="ws", dram_bw_bytes_per_cycle=0), "must be > 0"),
-    (dict(dataflow="ws", mode="scalesim_compat", dram_bw_bytes_per_cycle=8), "CALC only"),
-    (dict(dataflow="ws", word_bytes=0), "word_bytes must be a positive integer"),
+    (dict(dataflow="ws", mode="scalesim_compat", dram_bw_bytes_per_cycle=8), "InterfaceBandwidth: CALC"),
+    (dict(dataflow="ws", mode="scalesim_compat", arrays=2), "got arrays"),
+    (dict(dataflow="ws", on_chip=("bias",)), "unknown operands"),
+    (dict(dataflow="ws", word_bytes=0), "word_bytes must be > 0"),
 ])
 def test_errors_name_the_value(kwargs, message):
     with pytest.raises(ValueError, match=message):
