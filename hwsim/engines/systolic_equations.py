@@ -253,6 +253,11 @@ def systolic_equations(m: int, k: int, n: int, *, rows: int, cols: int, dataflow
     for (w, phase, key) in free:
         per_phase[phase] -= w * ch[key]
     phase_cycles = [cc * nr / (nr * nc), cc * (nr * nc - nr) / (nr * nc)]
+    # the first fold's fill (L - P cycles longer than a pipelined fold) can only hide the next step's loads
+    per_step = per_phase[0] / max(1.0, groups * nr / arrays)
+    if dram_bw_bytes_per_cycle and per_phase[0] > 0:
+        period = fold_period(code, t, rows, cols, fold_pipelining)
+        phase_cycles[0] -= max(0.0, fold_len(code, t, rows, cols) - max(period, per_step / dram_bw_bytes_per_cycle))
     last_step = (fold_period(code, t, rows, cols, fold_pipelining) if steps > 1 else fold_len(code, t, rows, cols)) - 1
     stall, pro_c, epi = _stalls(per_phase, phase_cycles, pro, sum(free_b[:len(at_end)]), sum(free_b[len(at_end):]),
                                 last_step, dram_bw_bytes_per_cycle)
