@@ -170,6 +170,13 @@ def simulate_gemm(m: int, k: int, n: int, **kwargs):
     return sim(m, k, n, **kwargs)
 
 
+def systolic_jit_cache_stats() -> dict[str, int]:
+    """Numba cache hits/misses of the systolic simulator's kernels in this process (benchmarks use it)."""
+    from hwsim.engines.systolic_sim import jit_cache_stats
+
+    return jit_cache_stats()
+
+
 def simulate_conv(dims, **kwargs):
     """Cycle-level simulation of one convolution; see :func:`hwsim.engines.systolic_sim.simulate_conv`."""
     from hwsim.engines.systolic_sim import simulate_conv as sim

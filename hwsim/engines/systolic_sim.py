@@ -254,4 +254,14 @@ def _physical(df, geo, ofmap, rows, cols, sram_bytes, word_bytes, bw, gemm, opts
         peak_dram_bw_bytes_per_cycle=float(fl[0]), avg_dram_bw_bytes_per_cycle=float(fl[1]) / max(total, 1),
         groups=groups, arrays=arrays, fold_pipelining=pipelined, operand_bytes=eb, on_chip=on_chip,
         notes=("physical: fold walk, double-buffered tiles, partial sums kept or spilled+read back",
-               "stall-free (dram_bw=None)" if bw is None else f"DRAM {bw} B/cycle, FIFO reads+writes"))
+               "stall-free (dram_bw=None)" if bw is None else
+               f"DRAM {bw:g} B/cycle: next step's loads first come first served, write-backs by deadline"))
+
+
+def jit_cache_stats() -> dict[str, int]:
+    """Numba on-disk cache hits and misses of the simulator's entry kernels in this process (a second process
+    that finds the cache compiles nothing: misses 0)."""
+    fns = [physical_walk, compat_walk]
+    stats = [getattr(f, "stats", None) for f in fns]
+    return {"cache_hits": sum(sum(x.cache_hits.values()) for x in stats if x is not None),
+            "cache_misses": sum(sum(x.cache_misses.values()) for x in stats if x is not None)}

@@ -126,3 +126,32 @@ def test_conv_block_on_both_engines():
         if x.unit == "mxu":
             assert x.compute_cycles == y.compute_cycles and abs(x.cycles - y.cycles) <= 0.05 * y.cycles
     assert {c.kind for c in c.costs if c.unit == "mxu"} >= {"conv2d"}
+
+
+def test_large_m_is_chunked_to_read_the_ifmap_once():
+    """Prefill 8K qkv on npu_128: x is 8192 x 4096 bf16 = 64 MiB, beyond the 16 MiB residency share, so SCALE-Sim's
+    fold order (for each column fold, every row fold) would fetch it once per column fold (96 x 64 MiB). Chunks of
+    M read it once and the 96 MiB of weights once per chunk, which the engine picks by least DRAM traffic."""
+    op = next(o for o in build_block(load_model("llama2_7b"), "prefill", 1, seq=8192).ops() if o.name == "qkv_proj")
+    arch = load_arch("npu_128")
+    chosen = cost_op(op, "mxu", arch, OpMapping(op.name, "mxu"), Fidelity.ANALYTICAL)
+    whole = cost_op(op, "mxu", arch, OpMapping(op.name, "mxu", tiles={"M": 8192}), Fidelity.ANALYTICAL)
+    assert any(n.startswith("chunks M") for n in chosen.notes)
+    assert whole.reads["hbm"]["ifmap"] == 96 * 8192 * 4096 * 2
+    assert chosen.extra["dram_bytes"] < 0.5 * whole.extra["dram_bytes"] and chosen.cycles < whole.cycles
+    fixed = cost_op(op, "mxu", arch, OpMapping(op.name, "mxu", tiles={"M": 2048}), Fidelity.ANALYTICAL)
+    assert "chunks M2048 x N12288 (mapping tiles)" in fixed.notes
+    assert fixed.reads["hbm"]["filter"] == 4 * 4096 * 12288 * 2     # weights once per chunk of M
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rcn, bw, pipelined", GRID)
+def test_analytical_equals_cycle_long_prefill(rcn, bw, pipelined):
+    """The grid again on 4K/8K prefill blocks (chunked GEMMs, large attention); measured worst 0.8 %."""
+    arch = load_arch("npu_128", [f"units.mxu.rows={rcn[0]}", f"units.mxu.cols={rcn[1]}", f"units.mxu.count={rcn[2]}",
+                                 f"memories.hbm.bandwidth={bw}", f"units.mxu.fold_pipelining={pipelined}"])
+    for seq, batch in ((4096, 1), (8192, 2)):
+        for op in build_block(load_model("llama2_7b"), "prefill", batch, seq=seq).ops():
+            if op.kind == OpKind.GEMM:
+                a, c = _both(op, "mxu", arch)
+                assert a.compute_cycles == c.compute_cycles and abs(a.cycles - c.cycles) <= 0.05 * c.cycles, op.name
