@@ -213,6 +213,35 @@ def _stalls(phase_bytes, phase_cycles, pro_bytes, end_bytes, earlier_bytes, last
     return stall, math.ceil(pro_bytes / bw), max(epi, 0)
 
 
+def _timing(code, geo, groups, arrays, pipelined, caps, traffic, ch, if_distinct, cc, bw):
+    """(stall, prologue, epilogue cycles, channel bytes, peak bytes/cycle) from per-phase channel bytes."""
+    sr, sc, t, rows, cols = geo
+    a_if, a_fl, final, spill, back, first, free = traffic
+    nr, nc = -(-sr // rows), -(-sc // cols)
+    steps = -(-groups * nr * nc // arrays)
+    per_phase = [groups * (a_if[i] * ch["ifmap"] + a_fl[i] * ch["filter"] + final[i] * ch["ofmap"]
+                           + (spill[i] + back[i]) * ch["psum"]) for i in (0, 1)]
+    pro = _lead_bytes(code, nr, nc, groups, arrays, caps, first, (a_if, a_fl), ch, if_distinct,
+                      (sr * t, t * sc) if code == DF_OS else ((t * sr, sr * sc) if code == DF_WS else (sr * sc, sr * t)))
+    last_n = groups * nr * nc - (steps - 1) * arrays   # folds of the last step: their write-backs wait for nothing
+    at_end, earlier = _epilogue_writes(code, sr, sc, t, rows, cols, last_n, free)
+    free_b = [w * ch[key] for w, _, key in at_end + earlier]
+    per_phase = [per_phase[0] - pro[0], per_phase[1] - pro[1]]
+    for (w, phase, key) in at_end + earlier:
+        per_phase[phase] -= w * ch[key]
+    phase_cycles = [cc * nr / (nr * nc), cc * (nr * nc - nr) / (nr * nc)]
+    # the first fold's fill (L - P cycles longer than a pipelined fold) can only hide the next step's loads
+    per_step = per_phase[0] / max(1.0, groups * nr / arrays)
+    period = fold_period(code, t, rows, cols, pipelined)
+    if bw and per_phase[0] > 0:
+        phase_cycles[0] -= max(0.0, fold_len(code, t, rows, cols) - max(period, per_step / bw))
+    last_step = (period if steps > 1 else fold_len(code, t, rows, cols)) - 1
+    stall, pro_c, epi = _stalls(per_phase, phase_cycles, sum(pro), sum(free_b[:len(at_end)]),
+                                sum(free_b[len(at_end):]), last_step, bw)
+    chan = sum(per_phase) + sum(pro) + sum(free_b)
+    return stall, pro_c, epi, chan, max(b / max(c, 1) for b, c in zip(per_phase, phase_cycles))
+
+
 def systolic_equations(m: int, k: int, n: int, *, rows: int, cols: int, dataflow: str,
                        ifmap_sram_bytes: float = 64 * KIB, filter_sram_bytes: float = 64 * KIB,
                        ofmap_sram_bytes: float = 64 * KIB, word_bytes: float = 1,
@@ -238,29 +267,9 @@ def systolic_equations(m: int, k: int, n: int, *, rows: int, cols: int, dataflow
                                                            ifmap_distinct_words or m * k)
     ch = {key: (0.0 if key in on_chip or (key == "psum" and "ofmap" in on_chip) else eb[key]) for key in eb}
     cc = compute_cycles(m, k, n, rows, cols, df, groups, arrays, fold_pipelining)
-    steps = -(-groups * nr * nc // arrays)
-    per_phase = [groups * (a_if[i] * ch["ifmap"] + a_fl[i] * ch["filter"] + final[i] * ch["ofmap"]
-                           + (spill[i] + back[i]) * ch["psum"]) for i in (0, 1)]
-    pro = _lead_bytes(code, nr, nc, groups, arrays, caps, first, (a_if, a_fl), ch, ifmap_distinct_words or m * k,
-                      (sr * t, t * sc) if code == DF_OS else ((t * sr, sr * sc) if code == DF_WS else (sr * sc, sr * t)))
-    last_n = groups * nr * nc - (steps - 1) * arrays   # folds of the last step: their write-backs wait for nothing
-    at_end, earlier = _epilogue_writes(code, sr, sc, t, rows, cols, last_n, free)
-    free = at_end + earlier
-    free_b = [w * ch[key] for w, _, key in free]
-    per_phase[0] -= pro[0]
-    per_phase[1] -= pro[1]
-    pro = pro[0] + pro[1]
-    for (w, phase, key) in free:
-        per_phase[phase] -= w * ch[key]
-    phase_cycles = [cc * nr / (nr * nc), cc * (nr * nc - nr) / (nr * nc)]
-    # the first fold's fill (L - P cycles longer than a pipelined fold) can only hide the next step's loads
-    per_step = per_phase[0] / max(1.0, groups * nr / arrays)
-    if dram_bw_bytes_per_cycle and per_phase[0] > 0:
-        period = fold_period(code, t, rows, cols, fold_pipelining)
-        phase_cycles[0] -= max(0.0, fold_len(code, t, rows, cols) - max(period, per_step / dram_bw_bytes_per_cycle))
-    last_step = (fold_period(code, t, rows, cols, fold_pipelining) if steps > 1 else fold_len(code, t, rows, cols)) - 1
-    stall, pro_c, epi = _stalls(per_phase, phase_cycles, pro, sum(free_b[:len(at_end)]), sum(free_b[len(at_end):]),
-                                last_step, dram_bw_bytes_per_cycle)
+    traffic = (a_if, a_fl, final, spill, back, first, free)
+    stall, pro_c, epi, chan, bw_need = _timing(code, (sr, sc, t, rows, cols), groups, arrays, fold_pipelining, caps,
+                                               traffic, ch, ifmap_distinct_words or m * k, cc, dram_bw_bytes_per_cycle)
     dram = [groups * sum(x) for x in (a_if, a_fl, final, spill, back)]
     if df.value == "os":
         of_sram_w = of_sram_r = groups * sr * sc
@@ -271,8 +280,6 @@ def systolic_equations(m: int, k: int, n: int, *, rows: int, cols: int, dataflow
     arr_fl = sr * sc if code == DF_WS else (t * sr * nc if code == DF_IS else t * sc * nr)
     total = cc + stall
     span = fold_len(code, t, rows, cols) + (0 if code == DF_OS else cols - 1)
-    chan = sum(per_phase) + pro + sum(free_b)
-    bw_need = max(b / max(c, 1) for b, c in zip(per_phase, phase_cycles))
     return SystolicSimResult(
         m=m, k=k, n=n, rows=rows, cols=cols, dataflow=df.value, mode=CountingMode.PHYSICAL.value,
         fidelity="analytical", word_bytes=word_bytes, dram_bw_bytes_per_cycle=dram_bw_bytes_per_cycle,
