@@ -317,3 +317,55 @@ def sweep(arch: str, workload: str, space, out, *, blocks: list[dict] | None = N
     return run_sweep(plan, out, space_text=text, version=__version__, executor=executor,
                      jobs=jobs or os.cpu_count() or 1, scheduler=scheduler, resume=resume, progress=progress,
                      batch_points=batch_points)
+# ---- systolic-array simulator (docs/systolic.md): the functions scripts and the CLI call -------------------
+def simulate_gemm(m: int, k: int, n: int, **kwargs):
+    """Cycle-level simulation of one GEMM on a systolic array; see
+    :func:`hwsim.engines.systolic_sim.simulate_gemm` for the parameters (rows, cols, dataflow, SRAM bytes,
+    DRAM bytes/cycle, mode, groups, arrays, fold_pipelining, operand_bytes, on_chip).
+
+    >>> simulate_gemm(4, 4, 4, rows=4, cols=4, dataflow="ws").compute_cycles
+    13
+    """
+    from hwsim.engines.systolic_sim import simulate_gemm as sim
+
+    return sim(m, k, n, **kwargs)
+
+
+def systolic_jit_cache_stats() -> dict[str, int]:
+    """Numba cache hits/misses of the systolic simulator's kernels in this process (benchmarks use it)."""
+    from hwsim.engines.systolic_sim import jit_cache_stats
+
+    return jit_cache_stats()
+
+
+def simulate_conv(dims, **kwargs):
+    """Cycle-level simulation of one convolution; see :func:`hwsim.engines.systolic_sim.simulate_conv`."""
+    from hwsim.engines.systolic_sim import simulate_conv as sim
+
+    return sim(dims, **kwargs)
+
+
+def gemm_equations(m: int, k: int, n: int, **kwargs):
+    """The closed-form twin of :func:`simulate_gemm` (what the analytical engine uses)."""
+    from hwsim.engines.systolic_equations import systolic_equations
+
+    return systolic_equations(m, k, n, **kwargs)
+
+
+def scalesim(config, topology, *, gemm: bool = False, mode: str = "physical", out_dir=None,
+             word_bytes: float = 1, dram_bw_bytes_per_cycle: float | None = None):
+    """Run a SCALE-Sim v3 ``.cfg`` + topology CSV and write its report CSVs.
+
+    Returns ``(layers, results, written)``: the parsed topology rows, one :class:`SystolicSimResult` per
+    layer, and the report paths written
+    to ``out_dir`` (default ``./<run_name>``): COMPUTE_REPORT.csv and BANDWIDTH_REPORT.csv, plus
+    DETAILED_ACCESS_REPORT.csv in ``scalesim_compat`` mode (byte-identical to SCALE-Sim's).
+    """
+    from pathlib import Path
+
+    from hwsim.engines.scalesim_io import parse_config, parse_topology, run_layers, write_reports
+
+    cfg = parse_config(config)
+    layers = parse_topology(topology, gemm=gemm)
+    results = run_layers(cfg, layers, mode=mode, word_bytes=word_bytes, dram_bw_bytes_per_cycle=dram_bw_bytes_per_cycle)
+    return layers, results, write_reports(results, Path(out_dir) if out_dir else Path(cfg.run_name))

@@ -352,6 +352,75 @@ def _objective_columns(objectives: str) -> list[str]:
     from hwsim.sweep.pareto import parse_objectives
 
     return [c for c, _ in parse_objectives(objectives)]
+def _mkn(text: str) -> tuple[int, int, int]:
+    from hwsim.errors import SpecError
+
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise SpecError("--mkn", "", f"expected MxKxN with three positive integers, got {text!r}", "e.g. 512x4096x4096")
+    return int(parts[0]), int(parts[1]), int(parts[2])
+
+
+@main.command()
+@click.option("--rows", type=int, required=True, help="array rows (PEs)")
+@click.option("--cols", type=int, required=True, help="array columns (PEs)")
+@click.option("--dataflow", type=click.Choice(["os", "ws", "is"]), required=True)
+@click.option("--mkn", required=True, metavar="MxKxN", help="x[M,K] @ W[K,N], e.g. 512x4096x4096")
+@click.option("--ifmap-kib", type=float, default=64, show_default=True, help="ifmap SRAM, KiB")
+@click.option("--filter-kib", type=float, default=64, show_default=True, help="filter SRAM, KiB")
+@click.option("--ofmap-kib", type=float, default=64, show_default=True, help="ofmap SRAM, KiB")
+@click.option("--dram-bw-bytes-per-cycle", type=float, default=None, help="DRAM bandwidth (default: unlimited, CALC)")
+@click.option("--word-bytes", type=float, default=1, show_default=True, help="bytes per operand element")
+@click.option("--mode", type=click.Choice(["physical", "scalesim_compat"]), default="physical", show_default=True)
+@click.option("--arrays", type=int, default=1, show_default=True, help="arrays sharing the folds round-robin")
+@click.option("--groups", type=int, default=1, show_default=True, help="GEMMs of this shape back to back")
+@click.option("--fold-pipelining", is_flag=True, help="load the next fold's stationary operand while streaming")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@one_line_errors
+def gemm(rows, cols, dataflow, mkn, ifmap_kib, filter_kib, ofmap_kib, dram_bw_bytes_per_cycle, word_bytes, mode,
+         arrays, groups, fold_pipelining, as_json) -> None:
+    """Simulate one GEMM on a systolic array (cycles, stalls, SRAM/DRAM traffic per operand)."""
+    from hwsim import api
+
+    r = api.simulate_gemm(*_mkn(mkn), rows=rows, cols=cols, dataflow=dataflow, ifmap_sram_bytes=ifmap_kib * 1024,
+                          filter_sram_bytes=filter_kib * 1024, ofmap_sram_bytes=ofmap_kib * 1024,
+                          word_bytes=word_bytes, dram_bw_bytes_per_cycle=dram_bw_bytes_per_cycle, mode=mode,
+                          arrays=arrays, groups=groups, fold_pipelining=fold_pipelining)
+    if as_json:
+        click.echo(json.dumps(r.to_dict()))
+        return
+    click.echo(f"{r.m}x{r.k}x{r.n} on {r.arrays} x {r.rows}x{r.cols} {r.dataflow} ({r.mode}): {r.folds} folds")
+    click.echo(f"cycles: compute {r.compute_cycles:,}  stall {r.stall_cycles:,}  total {r.total_cycles:,}  "
+               f"(incl. prefetch {r.total_cycles_incl_prefetch:,})  utilization {r.utilization:.1%}")
+    for name in ("sram_reads", "sram_writes", "dram_reads", "dram_writes"):
+        click.echo(f"{name:<12} " + "  ".join(f"{k} {v:,}" for k, v in getattr(r, name).items()) + "  (words)")
+    click.echo(f"peak DRAM bandwidth for zero stalls: {r.peak_dram_bw_bytes_per_cycle:.4g} B/cycle")
+
+
+@main.command()
+@click.option("--config", "config", required=True, help="SCALE-Sim .cfg")
+@click.option("--topology", required=True, help="SCALE-Sim topology CSV (conv form, or GEMM form with --gemm)")
+@click.option("--gemm", "is_gemm", is_flag=True, help="topology rows are 'Layer, M, N, K,'")
+@click.option("--out", "out_dir", default=None, help="report folder (default ./<run_name>)")
+@click.option("--mode", type=click.Choice(["physical", "scalesim_compat"]), default="physical", show_default=True,
+              help="scalesim_compat reproduces SCALE-Sim v3's reports byte for byte (CALC only)")
+@click.option("--word-bytes", type=float, default=1, show_default=True, help="bytes per element (physical)")
+@one_line_errors
+def scalesim(config, topology, is_gemm, out_dir, mode, word_bytes) -> None:
+    """Run a SCALE-Sim v3 config + topology; write COMPUTE/BANDWIDTH(/DETAILED_ACCESS) reports."""
+    from hwsim import api
+
+    layers, results, written = api.scalesim(config, topology, gemm=is_gemm, mode=mode, out_dir=out_dir,
+                                            word_bytes=word_bytes)
+    width = max(len(x.name) for x in layers)
+    click.echo(f"{'layer':<{width}}  {'M x K x N':>20}  {'total cycles':>12}  {'stall':>8}  {'util %':>7}  "
+               f"{'DRAM words':>12}")
+    for layer, r in zip(layers, results):
+        words = sum(r.dram_reads.values()) + sum(r.dram_writes.values())
+        click.echo(f"{layer.name:<{width}}  {f'{r.m} x {r.k} x {r.n}':>20}  {r.total_cycles:>12,}  {r.stall_cycles:>8,}  "
+                   f"{r.utilization * 100:>7.2f}  {words:>12,}")
+    for p in written:
+        click.echo(f"wrote {p}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -130,7 +130,7 @@ def test_mobile_scenario_is_reproducible():
     a = load_arch("mobile_npu")
     p, q = (chunked_prefill(m, a, prompt_len=1024, chunk=256) for _ in range(2))
     assert p == q
-    assert p.tokens_per_s == pytest.approx(1381.0, rel=1e-3) and p.tokens_per_s > 1000
+    assert p.tokens_per_s == pytest.approx(1332.07, rel=1e-3) and p.tokens_per_s > 1000
     assert (p.bottleneck.unit, p.bottleneck.bound) == ("mxu", "memory:sram")
 
 

@@ -85,13 +85,16 @@ def cost_op(op: "Op", unit: str, arch: "ArchSpec", mapping: "OpMapping", fidelit
     """Cost ``op`` on ``unit`` with the best engine that accepts it.
 
     Engines are tried by priority; one without the requested fidelity is skipped in favour of one that has
-    it, and only if none has it does the highest-fidelity available answer (noted in the result).
+    it, and only if none has it does the engine with the nearest fidelity answer (noted in the result).
     """
     kind = arch.units[unit].kind
     engines = engines_for(kind)
     if not engines:
         raise UnsupportedOpError(f"no engine registered for unit kind {kind!r} (unit {unit})")
-    order = [e for e in engines if fidelity in e.fidelities] + [e for e in engines if fidelity not in e.fidelities]
+    rank = [Fidelity.ROOFLINE, Fidelity.ANALYTICAL, Fidelity.CYCLE]   # fallbacks: the nearest fidelity first
+    order = [e for e in engines if fidelity in e.fidelities] + sorted(
+        (e for e in engines if fidelity not in e.fidelities),
+        key=lambda e: min(abs(rank.index(f) - rank.index(fidelity)) for f in e.fidelities))
     refusals: list[str] = []
     ran, lowering_notes = lower_for_unit(op, arch.units[unit])  # sparse or dense form (engines/lowering.py)
     for eng in order:

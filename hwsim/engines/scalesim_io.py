@@ -77,8 +77,10 @@ class ScaleSimLayer:
 def parse_config(path: str | Path) -> ScaleSimConfig:
     """Read a SCALE-Sim ``.cfg``; raises :class:`SpecError` naming the file and field."""
     cp = configparser.ConfigParser()
-    text = Path(path).read_text()
-    cp.read_string(text)
+    try:
+        cp.read_string(_read(path))
+    except configparser.Error as e:
+        raise SpecError(str(path), "", f"not a SCALE-Sim .cfg: {str(e).splitlines()[0]}") from None
 
     def get(section: str, key: str) -> str:
         try:
@@ -100,7 +102,10 @@ def parse_config(path: str | Path) -> ScaleSimConfig:
     mode = get("run_presets", "InterfaceBandwidth")
     if mode not in ("CALC", "USER"):
         raise SpecError(str(path), "run_presets.InterfaceBandwidth", f"got {mode!r}", "CALC, USER")
-    bws = tuple(int(x) for x in get(arch, "Bandwidth").split(",")) if mode == "USER" else ()
+    try:
+        bws = tuple(int(x) for x in get(arch, "Bandwidth").split(",")) if mode == "USER" else ()
+    except ValueError:
+        raise SpecError(str(path), f"{arch}.Bandwidth", f"not integers: {get(arch, 'Bandwidth')!r}") from None
     sparse = cp.has_section("sparsity") and get("sparsity", "SparsitySupport").lower() == "true"
     return ScaleSimConfig(run_name=get("general", "run_name"), array_rows=integer(arch, "ArrayHeight"),
                           array_cols=integer(arch, "ArrayWidth"), ifmap_sram_kib=integer(arch, "IfmapSramSzkB"),
@@ -109,12 +114,25 @@ def parse_config(path: str | Path) -> ScaleSimConfig:
                           bandwidths_words_per_cycle=bws, sparsity_support=sparse)
 
 
+def _read(path: str | Path) -> str:
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(str(path), "", f"cannot read: {getattr(e, 'strerror', None) or e}") from None
+
+
 def _fields(path: str | Path) -> Iterable[tuple[int, list[str]]]:
     """Data rows of a topology CSV, each without its last field (SCALE-Sim's trailing-comma rule)."""
-    for lineno, row in enumerate(Path(path).read_text().splitlines(), start=1):
+    for lineno, row in enumerate(_read(path).splitlines(), start=1):
         if lineno == 1 or not row.strip():
             continue
         yield lineno, [x.strip() for x in row.strip().split(",")[:-1]]
+
+
+def _positive(path, where: str, **values: int) -> None:
+    for name, v in values.items():
+        if v < 1:
+            raise SpecError(str(path), where, f"{name} must be >= 1, got {v}")
 
 
 def parse_topology(path: str | Path, gemm: bool = False) -> tuple[ScaleSimLayer, ...]:
@@ -127,11 +145,13 @@ def parse_topology(path: str | Path, gemm: bool = False) -> tuple[ScaleSimLayer,
                 if len(f) < 4:
                     raise SpecError(str(path), where, f"need 'name, M, N, K,' got {f!r}")
                 m, n, k = int(f[1]), int(f[2]), int(f[3])
+                _positive(path, where, M=m, N=n, K=k)
                 layers.append(ScaleSimLayer(f[0], m, k, 1, k, 1, n, 1, gemm=True))
                 continue
             if len(f) < 8:
                 raise SpecError(str(path), where, f"need 8 fields and a trailing comma, got {f!r}")
             h, w, fh, fw, c, nf, s = (int(x) for x in f[1:8])
+            _positive(path, where, ifmap_h=h, ifmap_w=w, filter_h=fh, filter_w=fw, channels=c, filters=nf, stride=s)
         except ValueError as err:
             raise SpecError(str(path), where, f"not an integer: {err}") from None
         if fh > h or fw > w:
@@ -140,6 +160,8 @@ def parse_topology(path: str | Path, gemm: bool = False) -> tuple[ScaleSimLayer,
         for i in range(copies):
             name = f"{f[0]}Channel_{i}" if "DP" in f[0] else f[0]
             layers.append(ScaleSimLayer(name, h, w, fh, fw, 1 if "DP" in f[0] else c, nf, s))
+    if not layers:
+        raise SpecError(str(path), "", "no layers (a header line, then one row per layer ending with a comma)")
     return tuple(layers)
 
 
@@ -203,7 +225,11 @@ def write_reports(results: Sequence, out_dir: str | Path) -> list[Path]:
 
 def run_layers(config: ScaleSimConfig, layers: Sequence[ScaleSimLayer], mode: str = "scalesim_compat",
                word_bytes: int = 1, dram_bw_bytes_per_cycle: float | None = None) -> list:
-    """Simulate every layer of a topology under a SCALE-Sim config (sizes: KiB -> bytes)."""
+    """Simulate every layer of a topology under a SCALE-Sim config (sizes: KiB -> bytes).
+
+    Physical mode with ``InterfaceBandwidth: USER`` takes the DRAM bandwidth from the config's first
+    ``Bandwidth`` value (words/cycle x ``word_bytes``) unless ``dram_bw_bytes_per_cycle`` is given.
+    """
     from hwsim.engines.systolic_sim import simulate_conv, simulate_gemm
 
     if config.bandwidth_mode != "CALC" and mode == "scalesim_compat":
@@ -211,6 +237,8 @@ def run_layers(config: ScaleSimConfig, layers: Sequence[ScaleSimLayer], mode: st
                         "scalesim_compat replays CALC only; got USER", "CALC")
     if config.sparsity_support:
         raise SpecError(config.run_name, "sparsity.SparsitySupport", "sparsity is not modelled", "false")
+    if dram_bw_bytes_per_cycle is None and mode == "physical" and config.bandwidth_mode == "USER":
+        dram_bw_bytes_per_cycle = config.bandwidths_words_per_cycle[0] * word_bytes
     kw = dict(rows=config.array_rows, cols=config.array_cols, dataflow=config.dataflow,
               ifmap_sram_bytes=config.ifmap_sram_kib * 1024, filter_sram_bytes=config.filter_sram_kib * 1024,
               ofmap_sram_bytes=config.ofmap_sram_kib * 1024, word_bytes=word_bytes,

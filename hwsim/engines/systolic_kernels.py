@@ -1,17 +1,17 @@
-"""Numba kernels of the systolic-array simulator: stateless functions of ints and arrays.
+"""Numba kernels of the systolic-array simulator's physical mode: stateless functions of ints and arrays.
 
-Two walks over the folds of an ``R x C`` array running a lowered GEMM (ofmap pixels x window x
-filters, SCALE-Sim's lowering; a GEMM is the 1-pixel-wide convolution ``H=M, W=K, R=1, S=K, C=1``):
+:func:`physical_walk` walks the folds of an ``R x C`` array running a lowered GEMM (ofmap pixels x window
+x filters, SCALE-Sim's lowering; a GEMM is the 1-pixel-wide convolution ``H=M, W=K, R=1, S=K, C=1``) at
+fold granularity with double-buffered tiles: what each fold must fetch (tile residency), what it writes
+back (partial sums spilled or kept), then deals the folds of ``groups`` such GEMMs round-robin to
+``arrays`` arrays (a *step* = the folds that run at once) and runs one DRAM channel serving the next
+step's reads and the previous step's writes while a step computes (:func:`_schedule`).
 
-* :func:`compat_walk` replays SCALE-Sim v3 in ``InterfaceBandwidth: CALC`` mode cycle by cycle: the
-  ifmap/filter/ofmap requests of every cycle (skewed systolic fill), its set-window read buffers and its
-  half-buffer drain write buffer. Every count it returns equals SCALE-Sim's report.
-* :func:`physical_walk` walks the same folds at fold granularity with double-buffered tiles: what each
-  fold must fetch (tile residency), what it writes back (partial sums spilled or kept), and the DRAM
-  channel serving the next fold's reads and the previous fold's writes during each fold's compute.
-
-The pure-Python twins in :mod:`hwsim.engines.systolic_reference` are the specification; tests assert
-kernel == twin. Units: cycles and words, except ``physical_walk``'s bandwidth (bytes/cycle).
+The fold geometry (:func:`fold_dims`, :func:`fold_len`, :func:`fold_period`, :func:`tile_roles`) is
+compiled from :mod:`hwsim.engines.systolic_equations`, the one source of truth. The pure-Python twin
+:mod:`hwsim.engines.systolic_physical_reference` is the specification; tests assert kernel == twin.
+SCALE-Sim's cycle-exact replay lives in :mod:`hwsim.engines.systolic_compat`. Units: cycles and words,
+except channel bytes per word (``chan``) and bandwidth (bytes/cycle).
 """
 
 from __future__ import annotations
@@ -19,36 +19,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-DF_OS, DF_WS, DF_IS = 0, 1, 2
-TILE_ONCE, TILE_CYCLIC, TILE_CONSEC = 0, 1, 2   # each tile used once / by fr, all fc / by fc, all fr
-N_COMPAT_INTS, N_COMPAT_FLOATS, N_PHYS_INTS, N_PHYS_FLOATS = 21, 2, 13, 2
-_NO_CYCLE = -(2**62)
+from hwsim.engines import systolic_equations as eq
+from hwsim.engines.systolic_equations import DF_IS, DF_OS, DF_WS, TILE_CONSEC, TILE_CYCLIC, TILE_ONCE  # noqa: F401
 
-
-@njit(cache=True)
-def fold_dims(df, m, k, n):
-    """(Sr, Sc, T): what maps to array rows, to array columns, and to time (SCALE-Sim's naming)."""
-    if df == DF_OS:
-        return m, n, k
-    if df == DF_WS:
-        return k, n, m
-    return k, m, n
-
-
-@njit(cache=True)
-def fold_len(df, t, rows, cols):
-    """Demand rows (cycles) of one fold: ``T+R+C-2`` (os) or ``T+2R+C-2`` (ws, is)."""
-    return t + rows + cols - 2 if df == DF_OS else t + 2 * rows + cols - 2
-
-
-@njit(cache=True)
-def tile_roles(df):
-    """Reuse pattern of the (ifmap, filter) tiles under the fold order ``for fc: for fr:``."""
-    if df == DF_OS:
-        return TILE_CYCLIC, TILE_CONSEC
-    if df == DF_WS:
-        return TILE_CYCLIC, TILE_ONCE
-    return TILE_ONCE, TILE_CYCLIC
+N_PHYS_INTS, N_PHYS_FLOATS = 13, 2
+fold_dims = njit(cache=True)(eq.fold_dims)
+fold_len = njit(cache=True)(eq.fold_len)
+fold_period = njit(cache=True)(eq.fold_period)
+tile_roles = njit(cache=True)(eq.tile_roles)
 
 
 @njit(cache=True)
@@ -74,217 +52,6 @@ def _ifmap_addr(g, p, j):
     return ((img * g[0] + y) * g[1] + x) * g[2] + rest % g[2]
 
 
-# ---- SCALE-Sim's estimate-bandwidth read buffer: rb = [per_set, window, bw, cur, fill, start, end,
-#      active_done, last_start, last_end, first_cycle, seen, reads, trace_first, trace_last, trace_valid]
-@njit(cache=True)
-def _rb_new(words):
-    rb = np.zeros(16, np.int64)
-    rb[0], rb[1], rb[2], rb[6], rb[8], rb[9] = words // 100, 50, 10, 49, -2, -1
-    return rb
-
-
-@njit(cache=True)
-def _rb_record(rb, first, last):
-    if rb[15] == 0:
-        rb[13], rb[15] = first + 1, 1
-    rb[14] = last + 1
-
-
-@njit(cache=True)
-def _rb_request(rb, set_of, addr, cycle):
-    """One read request; returns 1 if issued (addr >= 0), 0 for a null slot."""
-    if addr < 0:
-        return 0
-    if rb[11] == 0:
-        rb[10], rb[11] = cycle, 1
-    s = set_of[addr]
-    if (s >= rb[5] and s < rb[3]) or s == rb[3]:
-        return 1
-    set_of[addr] = rb[3]
-    rb[4] += 1
-    rb[12] += 1
-    if rb[4] == rb[0]:
-        rb[4] = 0
-        rb[3] += 1
-        if rb[3] == rb[6] + 1:                      # window's last set complete: jump
-            if rb[7] == 0:
-                rb[9] = rb[10] - 2
-                rb[8] = rb[9] - (rb[1] * rb[0] + rb[2] - 1) // rb[2] + 1
-                rb[7] = 1
-            _rb_record(rb, rb[8], rb[9])
-            rb[5] += rb[1]
-            rb[6] += rb[1]
-            rb[8], rb[9] = rb[9] + 1, cycle
-    return 1
-
-
-@njit(cache=True)
-def _rb_finish(rb):
-    if rb[7] == 0:
-        n_sets = rb[3] + (1 if rb[4] > 0 else 0)
-        _rb_record(rb, -2 - (n_sets * rb[0] + rb[2] - 1) // rb[2] + 1, -2)
-    else:
-        _rb_record(rb, rb[8], rb[9])
-
-
-# ---- SCALE-Sim's write buffer: wb = [total, drain_size, bw, free, fill, n_lines, drained, drain_end,
-#      writes, cyc_min, cyc_max, q_head, q_tail]; partial lines queued in q (line index, words)
-@njit(cache=True)
-def _wb_new(words, bw):
-    wb = np.zeros(13, np.int64)
-    wb[0], wb[1], wb[2], wb[3] = words, words - (words + 1) // 2, bw, words
-    wb[9], wb[10] = -_NO_CYCLE, _NO_CYCLE
-    return wb
-
-
-@njit(cache=True)
-def _wb_close(wb, q):
-    if wb[4] > 0:
-        if wb[4] < wb[2]:
-            if wb[12] - wb[11] >= q.shape[0]:
-                raise ValueError("write-buffer partial-line queue overflow")
-            q[wb[12] % q.shape[0], 0], q[wb[12] % q.shape[0], 1] = wb[5], wb[4]
-            wb[12] += 1
-        wb[5] += 1
-        wb[4] = 0
-
-
-@njit(cache=True)
-def _wb_drain(wb, q, start):
-    n = min((wb[1] + wb[2] - 1) // wb[2], wb[5] - wb[6])
-    if n <= 0:
-        raise ValueError("write-buffer drain with no lines")
-    last, words_last = wb[6] + n - 1, wb[2]
-    while wb[12] > wb[11] and q[wb[11] % q.shape[0], 0] <= last:
-        if q[wb[11] % q.shape[0], 0] == last:
-            words_last = q[wb[11] % q.shape[0], 1]
-        wb[11] += 1
-    words = (n - 1) * wb[2] + words_last            # only the last line's empty slots are discounted
-    wb[8] += words
-    wb[3] += words
-    wb[6] += n
-    wb[9], wb[10] = min(wb[9], start), max(wb[10], start + n - 1)
-    return start + n - 1
-
-
-@njit(cache=True)
-def _wb_row(wb, q, n_words, cycle):
-    now = cycle
-    for _ in range(n_words):
-        wb[4] += 1
-        wb[3] -= 1
-        if wb[4] == wb[2]:
-            _wb_close(wb, q)
-        if now < wb[7]:
-            if wb[3] <= 0:
-                now = wb[7]
-        elif wb[3] < wb[0] - wb[1]:
-            _wb_close(wb, q)
-            wb[7] = _wb_drain(wb, q, now)
-    return now
-
-
-@njit(cache=True)
-def _span(t, pre, length, used):
-    """Columns x of a skewed stream with data at rows pre..pre+length-1: x in [lo, hi]."""
-    return max(0, t - pre - length + 1), min(used - 1, t - pre)
-
-
-@njit(cache=True)
-def _fold_requests(df, g, k, R, C, fr, fc, ru, cu, tlen, t, rb_if, so_if, rb_fl, so_fl, cycle):
-    """Issue cycle ``t`` of fold (fr, fc).
-
-    Returns (ifmap slots, ifmap requests issued, filter requests, ofmap writes); an ifmap slot whose
-    address falls outside the ifmap (SCALE-Sim's partial edge window) is counted but not issued.
-    """
-    n_if, i_if, n_fl = 0, 0, 0
-    if df == DF_OS:
-        lo, hi = _span(t, 0, tlen, ru)
-        for x in range(lo, hi + 1):
-            i_if += _rb_request(rb_if, so_if, _ifmap_addr(g, fr * R + x, t - x), cycle)
-        n_if = max(0, hi - lo + 1)
-        lo, hi = _span(t, 0, tlen, cu)
-        for x in range(lo, hi + 1):
-            _rb_request(rb_fl, so_fl, (fc * C + x) * k + t - x, cycle)
-        n_fl = max(0, hi - lo + 1)
-        lo, hi = max(0, t - tlen - R + 2), min(cu - 1, t - tlen - R + 1 + ru)
-        return n_if, i_if, n_fl, max(0, hi - lo + 1)
-    if df == DF_WS:
-        lo, hi = _span(t, R, tlen, ru)
-        for x in range(lo, hi + 1):
-            i_if += _rb_request(rb_if, so_if, _ifmap_addr(g, t - x - R, fr * R + x), cycle)
-        n_if = max(0, hi - lo + 1)
-        if t < R and R - 1 - t < ru:
-            for x in range(cu):
-                _rb_request(rb_fl, so_fl, (fc * C + x) * k + fr * R + R - 1 - t, cycle)
-            n_fl = cu
-    else:
-        if t < R and R - 1 - t < ru:
-            for x in range(cu):
-                i_if += _rb_request(rb_if, so_if, _ifmap_addr(g, fc * C + x, fr * R + R - 1 - t), cycle)
-            n_if = cu
-        lo, hi = _span(t, R, tlen, ru)
-        for x in range(lo, hi + 1):
-            _rb_request(rb_fl, so_fl, (t - x - R) * k + fr * R + x, cycle)
-        n_fl = max(0, hi - lo + 1)
-    lo, hi = _span(t, 2 * R - 1, tlen, cu)
-    return n_if, i_if, n_fl, max(0, hi - lo + 1)
-
-
-@njit(cache=True)
-def compat_walk(df, h, w, c, fh, fw, f, stride, oh, ow, rows, cols, ifmap_words, filter_words,
-                ofmap_words):
-    """SCALE-Sim v3 (CALC) cycle walk of one conv/GEMM layer with an ``oh x ow`` ofmap.
-
-    Returns ``(ints, floats)``: ints = [total_cycles, stall_cycles, ifmap/filter SRAM reads, ofmap SRAM
-    writes (valid words), ifmap/filter DRAM reads, ofmap DRAM writes, SRAM start/stop cycles (ifmap,
-    filter, ofmap), DRAM start/stop cycles (ifmap, filter, ofmap), folds]; floats = [sum of per-fold
-    mapping efficiency, sum of per-fold compute utilisation]. Buffer sizes in words.
-    """
-    m, k = oh * ow, fh * fw * c
-    g = np.array([h, w, c, fh, fw, f, stride, ow, oh], np.int64)
-    sr, sc, tlen = fold_dims(df, m, k, f)
-    rb_if, rb_fl, wb = _rb_new(ifmap_words), _rb_new(filter_words), _wb_new(ofmap_words, cols)
-    so_if, so_fl = np.full(h * w * c, -1, np.int64), np.full(k * f, -1, np.int64)
-    q = np.zeros((1 << 16, 2), np.int64)
-    out, fl = np.zeros(N_COMPAT_INTS, np.int64), np.zeros(N_COMPAT_FLOATS, np.float64)
-    out[8:14] = _NO_CYCLE
-    flen = fold_len(df, tlen, rows, cols)
-    span = flen if df == DF_OS else flen + cols - 1
-    row, stalls, last = 0, 0, 0
-    for fc in range((sc + cols - 1) // cols):
-        for fr in range((sr + rows - 1) // rows):
-            ru, cu = min(rows, sr - fr * rows), min(cols, sc - fc * cols)
-            fl[0] += ru * cu / (rows * cols)
-            fl[1] += ru * cu * tlen / (rows * cols * span)
-            for t in range(flen):
-                cyc = row + stalls
-                n_if, i_if, n_fl, n_of = _fold_requests(df, g, k, rows, cols, fr, fc, ru, cu, tlen, t,
-                                                        rb_if, so_if, rb_fl, so_fl, cyc)
-                last = _wb_row(wb, q, n_of, cyc)
-                out[2] += n_if
-                out[3] += n_fl
-                out[4] += n_of
-                for j, n, at in ((0, i_if, cyc + 1), (1, n_fl, cyc + 1), (2, n_of, last)):
-                    if n > 0:
-                        if out[8 + 2 * j] == _NO_CYCLE:
-                            out[8 + 2 * j] = at
-                        out[9 + 2 * j] = at
-                stalls += last - cyc
-                row += 1
-            out[20] += 1
-    _rb_finish(rb_if)
-    _rb_finish(rb_fl)
-    _wb_close(wb, q)
-    cyc = last
-    while wb[6] < wb[5]:
-        cyc = _wb_drain(wb, q, cyc) + 1
-    out[0], out[1], out[5], out[6], out[7] = last, stalls, rb_if[12], rb_fl[12], wb[8]
-    out[14], out[15], out[16], out[17] = rb_if[13], rb_if[14], rb_fl[13], rb_fl[14]
-    out[18], out[19] = wb[9], wb[10]
-    return out, fl
-
-
 @njit(cache=True)
 def _loads(role, tiles, new, whole_fits, half, fr, fc, nfr):
     """(words fetched one fold ahead, words of a column tile fetched a column ahead) for fold (fr, fc)."""
@@ -299,115 +66,35 @@ def _loads(role, tiles, new, whole_fits, half, fr, fc, nfr):
 
 
 @njit(cache=True)
-def _bg_serve(dl, by, nq, budget):
-    """Serve ``budget`` bytes of background transfers, earliest deadline first; returns queue length."""
-    while budget > 0 and nq > 0:
-        i = 0
-        for q in range(1, nq):
-            if dl[q] < dl[i]:
-                i = q
-        step = min(budget, by[i])
-        by[i] -= step
-        budget -= step
-        if by[i] <= 1e-9:
-            dl[i], by[i] = dl[nq - 1], by[nq - 1]
-            nq -= 1
-    return nq
-
-
-@njit(cache=True)
-def _schedule(ahead, column, back, wr, wdl, cy, nfr, bw):
-    """DRAM channel at ``bw`` bytes/cycle; returns (stall, prologue, epilogue) cycles.
-
-    Urgent, first come first served: at the start of fold j, fold j's partial-sum read-back (``back``,
-    streamed in while it computes) and fold j+1's loads (``ahead``); fold j+1 waits for them.
-    Background, earliest deadline first in the urgent queue's idle time: fold j-1's write-back, due
-    before fold ``wdl[j-1]`` (the next fold to reuse its buffer half), and, on a column's first fold,
-    the next column's tile, due at that column's first fold. A fold first waits for what is due.
-    """
-    n = cy.shape[0]
-    pro = np.int64(np.ceil((ahead[0] + column[0]) / bw))
-    dl, by = np.zeros(16, np.int64), np.zeros(16, np.float64)
-    urgent, nq, s, e = 0.0, 0, 0, 0
-    for j in range(n):
-        if j > 0:
-            ready = max(e, np.int64(np.ceil(urgent - 1e-9)))
-            busy = max(0.0, min(float(ready), urgent) - s)      # urgent work in [s_{j-1}, ready]
-            nq = _bg_serve(dl, by, nq, (ready - s - busy) * bw)
-            due = 0.0
-            for q in range(nq):
-                if dl[q] <= j:
-                    due += by[q]
-            if due > 0:                                          # wait for what this fold needs
-                ready += np.int64(np.ceil(due / bw - 1e-9))
-                nq = _bg_serve(dl, by, nq, due)
-            s = ready
-            if wr[j - 1] > 0:
-                dl[nq], by[nq] = wdl[j - 1], wr[j - 1]
-                nq += 1
-        urgent = max(urgent, s) + back[j] / bw
-        if j + 1 < n:
-            urgent = max(urgent, s) + ahead[j + 1] / bw
-        if j % nfr == 0 and j + nfr < n and column[j + nfr] > 0:
-            dl[nq], by[nq] = j + nfr, column[j + nfr]
-            nq += 1
-        e = s + cy[j]
-    tail = max(urgent, e) + (by[:nq].sum() + wr[n - 1]) / bw
-    return e - cy.sum(), pro, np.int64(np.ceil(tail - e - 1e-9))
-
-
-@njit(cache=True)
-def _peak_bw(ahead, column, back, wr, wdl, cy, nfr):
-    """Least bandwidth (bytes/cycle) with zero stalls, by bisection (stalls never grow with bw)."""
-    hi = max(1.0, (ahead.sum() + column.sum() + back.sum() + wr.sum()) * 1.0)
-    if _schedule(ahead, column, back, wr, wdl, cy, nfr, 1e-3)[0] == 0:
-        return 0.0
-    lo = 0.0
-    for _ in range(200):
-        if hi - lo <= 1e-9 * hi:
-            break
-        mid = 0.5 * (lo + hi)
-        if _schedule(ahead, column, back, wr, wdl, cy, nfr, mid)[0] == 0:
-            hi = mid
-        else:
-            lo = mid
-    return hi
-
-
-@njit(cache=True)
-def physical_walk(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, cap_if, cap_fl, cap_of,
-                  word_bytes, bw):
-    """Double-buffered fold walk; ``bw`` in bytes/cycle (<= 0: unlimited), capacities in words.
-
-    Returns ``(ints, floats)``: ints = [compute_cycles, stall_cycles, DRAM reads ifmap/filter/ofmap,
-    DRAM writes ofmap, SRAM array reads ifmap/filter, ofmap SRAM writes, ofmap SRAM reads, folds,
-    prologue cycles, epilogue cycles]; floats = [peak DRAM bytes/cycle for zero stalls, DRAM bytes].
+def _fold_transfers(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, cap_if, cap_fl, cap_of, chan, out):
+    """Per fold of one GEMM, in fold order: channel bytes fetched one fold ahead, fetched a column ahead,
+    read back while it computes, written after it, and the write's deadline (``-1``: the array's fold after
+    next reuses the buffer half; else the fold offset of the column after next). Adds word counts to ``out``.
     """
     nfr, nfc = (sr + rows - 1) // rows, (sc + cols - 1) // cols
     r_if, r_fl = tile_roles(df)
     fit_if, fit_fl = if_new.sum() <= cap_if, fl_new.sum() <= cap_fl
-    out, fl = np.zeros(N_PHYS_INTS, np.int64), np.zeros(N_PHYS_FLOATS, np.float64)
     n = nfr * nfc
-    ahead, column, back_b = np.zeros(n, np.float64), np.zeros(n, np.float64), np.zeros(n, np.float64)
-    wr, cy, wdl = np.zeros(n, np.float64), np.zeros(n, np.int64), np.zeros(n, np.int64)
+    ahead, column, back_b, wr = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    woff = np.full(n, -1, np.int64)
     i = 0
     for fc in range(nfc):
         for fr in range(nfr):
             ru, cu = min(rows, sr - fr * rows), min(cols, sc - fc * cols)
             a_now, a_col = _loads(r_if, if_tile, if_new, fit_if, cap_if // 2, fr, fc, nfr)
             b_now, b_col = _loads(r_fl, fl_tile, fl_new, fit_fl, cap_fl // 2, fr, fc, nfr)
-            wdl[i] = i + 2                                 # the fold after next reuses this half
             if df == DF_OS:
-                wout, back = ru * cu, 0
+                wout, wfinal, back = ru * cu, ru * cu, 0
                 out[8] += ru * cu
                 out[9] += ru * cu
             else:
                 p = t * cu
                 keep = p <= cap_of // 2 or sc * t <= cap_of
                 wout = p if (not keep or fr == nfr - 1) else 0
+                wfinal = p if fr == nfr - 1 else 0
                 back = p if (not keep and fr > 0) else 0
                 if keep:
-                    wdl[i] = i + 1 + nfr                       # a kept tile's half: column after next
+                    woff[i] = 1 + nfr                      # a kept tile's half: column after next
                 out[8] += p + back
                 out[9] += (p if fr > 0 else 0) + wout
             out[2] += a_now + a_col
@@ -416,16 +103,152 @@ def physical_walk(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, c
             out[5] += wout
             out[6] += ru * cu if df == DF_IS else t * ru
             out[7] += ru * cu if df == DF_WS else (t * ru if df == DF_IS else t * cu)
-            ahead[i], column[i] = (a_now + b_now) * word_bytes, (a_col + b_col) * word_bytes
-            back_b[i] = back * word_bytes
-            wr[i], cy[i] = wout * word_bytes, fold_len(df, t, rows, cols)
+            ahead[i], column[i] = a_now * chan[0] + b_now * chan[1], a_col * chan[0] + b_col * chan[1]
+            back_b[i], wr[i] = back * chan[3], wfinal * chan[2] + (wout - wfinal) * chan[3]
             i += 1
-    cy[n - 1] -= 1
-    out[0], out[10] = cy.sum(), n
+    ahead[0] += column[0]                                  # the first column's tiles: before fold 0
+    column[0] = 0.0
+    return ahead, column, back_b, wr, woff
+
+
+@njit(cache=True)
+def _steps(ahead, column, back, wr, woff, nfr, groups, arrays):
+    """Deal ``groups`` copies of the fold sequence to ``arrays`` arrays: step ``s`` runs folds
+    ``s*arrays .. s*arrays + arrays - 1``. Returns per-step urgent loads and read-backs, and the background
+    items (queue step, deadline step, bytes) of write-backs and column tiles, in queue order."""
+    n = ahead.shape[0]
+    nq = n * groups
+    ns = (nq + arrays - 1) // arrays
+    a_s, b_s = np.zeros(ns), np.zeros(ns)
+    wq, wd, wb = np.zeros(nq, np.int64), np.zeros(nq, np.int64), np.zeros(nq)
+    cq, cd, cb = np.zeros(nq, np.int64), np.zeros(nq, np.int64), np.zeros(nq)
+    nw, nc = 0, 0
+    for q in range(nq):
+        j, s = q % n, q // arrays
+        a_s[s] += ahead[j]
+        b_s[s] += back[j]
+        if wr[j] > 0:
+            wq[nw], wb[nw] = s + 1, wr[j]
+            wd[nw] = min(ns, s + 2 if woff[j] < 0 else max(s + 2, (q + woff[j]) // arrays))
+            nw += 1
+        if column[j] > 0:
+            qs = (q - nfr) // arrays
+            if qs == s:                                    # same step: an urgent load of this step
+                a_s[s] += column[j]
+            else:
+                cq[nc], cd[nc], cb[nc] = qs, s, column[j]
+                nc += 1
+    return a_s, b_s, wq[:nw], wd[:nw], wb[:nw], cq[:nc], cd[:nc], cb[:nc]
+
+
+@njit(cache=True)
+def _serve(pend, lo, hi, budget):
+    """Serve ``budget`` bytes of background transfers, earliest deadline first (``pend`` = bytes by
+    deadline step); returns the first deadline still pending (``hi + 1`` when none)."""
+    d = lo
+    while d <= hi:
+        if pend[d] > 0:
+            if budget <= 0:
+                break
+            step = min(budget, pend[d])
+            pend[d] -= step
+            budget -= step
+            if pend[d] > 1e-9:
+                break
+            pend[d] = 0.0
+        d += 1
+    return d
+
+
+@njit(cache=True)
+def _schedule(a_s, b_s, cy, wq, wd, wb, cq, cd, cb, bw):
+    """DRAM channel at ``bw`` bytes/cycle; returns (stall, prologue, epilogue) cycles.
+
+    Urgent, first come first served: at the start of step s, its partial-sum read-backs (streamed in while
+    it computes) and step s+1's loads; step s+1 waits for them. Background, earliest deadline first in
+    the urgent queue's idle time: write-backs (queued the step after they are produced, due before the
+    step that reuses their buffer half) and the next column's tiles (queued at the previous column's first
+    step, due at their own). A step first waits for what is due.
+    """
+    ns = cy.shape[0]
+    pend = np.zeros(ns + 1)
+    lo, hi, iw, ic = ns + 1, -1, 0, 0
+    urgent, s0, e = 0.0, 0, 0
+    for s in range(ns):
+        if s > 0:
+            ready = max(e, np.int64(np.ceil(urgent - 1e-9)))
+            busy = max(0.0, min(float(ready), urgent) - s0)    # urgent work in [start of s-1, ready]
+            lo = _serve(pend, lo, hi, (ready - s0 - busy) * bw)
+            due = 0.0
+            for d in range(lo, min(s, hi) + 1):
+                due += pend[d]
+            if due > 0:                                        # wait for what this step needs
+                ready += np.int64(np.ceil(due / bw - 1e-9))
+                lo = _serve(pend, lo, hi, due)
+            s0 = ready
+            while iw < wq.shape[0] and wq[iw] == s:
+                pend[wd[iw]] += wb[iw]
+                lo, hi = min(lo, wd[iw]), max(hi, wd[iw])
+                iw += 1
+        urgent = max(urgent, s0) + b_s[s] / bw
+        if s + 1 < ns:
+            urgent = max(urgent, s0) + a_s[s + 1] / bw
+        while ic < cq.shape[0] and cq[ic] == s:
+            pend[cd[ic]] += cb[ic]
+            lo, hi = min(lo, cd[ic]), max(hi, cd[ic])
+            ic += 1
+        e = s0 + cy[s]
+    rest = wb[iw:].sum()
+    for d in range(max(lo, 0), hi + 1):
+        rest += pend[d]
+    tail = max(urgent, e) + rest / bw
+    return e - cy.sum(), np.int64(np.ceil(a_s[0] / bw)), np.int64(np.ceil(tail - e - 1e-9))
+
+
+@njit(cache=True)
+def _peak_bw(a_s, b_s, cy, wq, wd, wb, cq, cd, cb):
+    """Least bandwidth (bytes/cycle) with zero stalls, by bisection (stalls never grow with bw)."""
+    hi = max(1.0, a_s.sum() + b_s.sum() + wb.sum() + cb.sum())
+    if _schedule(a_s, b_s, cy, wq, wd, wb, cq, cd, cb, 1e-3)[0] == 0:
+        return 0.0
+    lo = 0.0
+    for _ in range(200):
+        if hi - lo <= 1e-9 * hi:
+            break
+        mid = 0.5 * (lo + hi)
+        if _schedule(a_s, b_s, cy, wq, wd, wb, cq, cd, cb, mid)[0] == 0:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+@njit(cache=True)
+def physical_walk(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new, cap_if, cap_fl, cap_of, chan,
+                  bw, groups, arrays, pipelined):
+    """Double-buffered fold walk of ``groups`` GEMMs on ``arrays`` arrays; capacities in words, ``chan``
+    = channel bytes per word of (ifmap, filter, ofmap, psum) (0: the operand lives on chip), ``bw`` in
+    bytes/cycle (<= 0: unlimited).
+
+    Returns ``(ints, floats)``: ints = [compute_cycles, stall_cycles, DRAM reads ifmap/filter/ofmap,
+    DRAM writes ofmap, SRAM array reads ifmap/filter, ofmap SRAM writes, ofmap SRAM reads, folds,
+    prologue cycles, epilogue cycles]; floats = [peak channel bytes/cycle for zero stalls, channel bytes].
+    """
+    out, fl = np.zeros(N_PHYS_INTS, np.int64), np.zeros(N_PHYS_FLOATS, np.float64)
+    ahead, column, back, wr, woff = _fold_transfers(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new,
+                                                    cap_if, cap_fl, cap_of, chan, out)
+    nfr = (sr + rows - 1) // rows
+    out[2:10] *= groups
+    out[10] = ahead.shape[0] * groups
+    a_s, b_s, wq, wd, wb, cq, cd, cb = _steps(ahead, column, back, wr, woff, nfr, groups, arrays)
+    cy = np.full(a_s.shape[0], fold_period(df, t, rows, cols, pipelined), np.int64)
+    cy[0] = fold_len(df, t, rows, cols)
+    cy[-1] -= 1
+    out[0] = cy.sum()
     if bw > 0:
-        out[1], out[11], out[12] = _schedule(ahead, column, back_b, wr, wdl, cy, nfr, bw)
-    fl[0] = _peak_bw(ahead, column, back_b, wr, wdl, cy, nfr)
-    fl[1] = ahead.sum() + column.sum() + back_b.sum() + wr.sum()
+        out[1], out[11], out[12] = _schedule(a_s, b_s, cy, wq, wd, wb, cq, cd, cb, bw)
+    fl[0] = _peak_bw(a_s, b_s, cy, wq, wd, wb, cq, cd, cb)
+    fl[1] = a_s.sum() + b_s.sum() + wb.sum() + cb.sum()
     return out, fl
 
 

@@ -1,4 +1,4 @@
-"""Pure-Python twins of :mod:`hwsim.engines.systolic_kernels`: the living specification.
+"""Pure-Python twin of :mod:`hwsim.engines.systolic_compat` (SCALE-Sim replay): the living specification.
 
 Written for clarity, not speed (tinygrad's ``ops_python.py`` idea). The compat twin builds, fold by
 fold, the padded and skewed demand matrices exactly as SCALE-Sim v3 describes them (``-1`` = no
@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import math
 
-from hwsim.engines.systolic_kernels import (DF_IS, DF_OS, DF_WS, N_COMPAT_FLOATS, N_COMPAT_INTS,
-                                            N_PHYS_INTS, TILE_CONSEC, TILE_CYCLIC, TILE_ONCE, fold_dims,
-                                            fold_len, tile_roles)
+from hwsim.engines.systolic_compat import N_COMPAT_FLOATS, N_COMPAT_INTS
+from hwsim.engines.systolic_equations import DF_IS, DF_OS, DF_WS, fold_dims, fold_len
 
 NULL = -1      # no request in this slot (padding, skew)
 OUTSIDE = -2   # a request slot whose element lies outside the ifmap: counted as a read, never fetched
@@ -247,108 +246,3 @@ def compat_walk_reference(df, g: ConvGeometry, rows, cols, ifmap_words, filter_w
     ints[18:20] = ofb.finish(last_out)
     ints[5], ints[6], ints[7] = ifb.dram_reads, flb.dram_reads, ofb.dram_writes
     return ints, floats
-
-
-def physical_walk_reference(df, sr, sc, t, rows, cols, if_tile, if_new, fl_tile, fl_new,
-                            caps, word_bytes, bw):
-    """The physical model, fold by fold (see ``physical_walk``); returns (ints, floats).
-
-    Residency: an operand whose distinct words fit its whole SRAM is fetched once; otherwise a tile
-    reused by consecutive folds is kept if it fits half the SRAM (the other half prefetches), and every
-    other use refetches the tile. Partial sums stay in the ofmap SRAM when a column's tile fits half of
-    it (or the whole ofmap fits); otherwise every fold writes them out and the next reads them back.
-    """
-    nfr, nfc = math.ceil(sr / rows), math.ceil(sc / cols)
-    roles = tile_roles(df)
-    ints = [0] * N_PHYS_INTS
-    folds = []   # per fold: dict(ahead=, column=, back=, write=, due=, cycles=) in bytes / cycles
-    for fc in range(nfc):
-        for fr in range(nfr):
-            ru, cu = min(rows, sr - fr * rows), min(cols, sc - fc * cols)
-            now, col = 0, 0
-            for o, (tiles, new) in enumerate(((if_tile, if_new), (fl_tile, fl_new))):
-                role = roles[o]
-                tid = fr if role == TILE_CYCLIC else (fc if role == TILE_CONSEC else fc * nfr + fr)
-                if sum(new) <= caps[o]:                                     # whole operand resident
-                    first = {TILE_ONCE: True, TILE_CYCLIC: fc == 0, TILE_CONSEC: fr == 0}[role]
-                    words, by_column = (new[tid] if first else 0), role == TILE_CONSEC
-                elif role == TILE_CONSEC and tiles[tid] <= caps[o] // 2:    # kept in one half
-                    words, by_column = (tiles[tid] if fr == 0 else 0), True
-                else:
-                    words, by_column = tiles[tid], False
-                ints[2 + o] += words
-                col, now = (col + words, now) if by_column else (col, now + words)
-            index = len(folds)
-            if df == DF_OS:
-                write, back, due = ru * cu, 0, index + 2
-                ints[8] += ru * cu
-                ints[9] += ru * cu
-            else:
-                p = t * cu
-                keep = p <= caps[2] // 2 or sc * t <= caps[2]
-                write = p if (not keep or fr == nfr - 1) else 0
-                back = p if (not keep and fr > 0) else 0
-                due = index + 1 + nfr if keep else index + 2
-                ints[8] += p + back
-                ints[9] += (p if fr > 0 else 0) + write
-            ints[4] += back
-            ints[5] += write
-            ints[6] += ru * cu if df == DF_IS else t * ru
-            ints[7] += ru * cu if df == DF_WS else (t * ru if df == DF_IS else t * cu)
-            folds.append(dict(ahead=now * word_bytes, column=col * word_bytes, back=back * word_bytes,
-                              write=write * word_bytes, due=due, cycles=fold_len(df, t, rows, cols)))
-            ints[10] += 1
-    folds[-1]["cycles"] -= 1
-    ints[0] = sum(f["cycles"] for f in folds)
-    if bw > 0:
-        ints[1], ints[11], ints[12] = _schedule_reference(folds, nfr, bw)
-    total = sum(f["ahead"] + f["column"] + f["back"] + f["write"] for f in folds)
-    return ints, [_peak_reference(folds, nfr, total), float(total)]
-
-
-def _schedule_reference(folds, nfr, bw):
-    """(stall, prologue, epilogue) cycles: urgent FIFO loads, background transfers by deadline."""
-    pending = []                     # background: [deadline fold, bytes left]
-    urgent, start, end = 0.0, 0, 0
-
-    def serve(budget):
-        for item in sorted(pending, key=lambda x: x[0]):
-            step = min(budget, item[1])
-            item[1] -= step
-            budget -= step
-        pending[:] = [x for x in pending if x[1] > 1e-9]
-
-    for j, f in enumerate(folds):
-        if j > 0:
-            ready = max(end, math.ceil(urgent - 1e-9))
-            busy = max(0.0, min(ready, urgent) - start)
-            serve((ready - start - busy) * bw)
-            due = sum(b for d, b in pending if d <= j)
-            if due > 0:
-                ready += math.ceil(due / bw - 1e-9)
-                serve(due)
-            start = ready
-            if folds[j - 1]["write"] > 0:
-                pending.append([folds[j - 1]["due"], folds[j - 1]["write"]])
-        urgent = max(urgent, start) + f["back"] / bw
-        if j + 1 < len(folds):
-            urgent = max(urgent, start) + folds[j + 1]["ahead"] / bw
-        if j % nfr == 0 and j + nfr < len(folds) and folds[j + nfr]["column"] > 0:
-            pending.append([j + nfr, folds[j + nfr]["column"]])
-        end = start + f["cycles"]
-    tail = max(urgent, end) + (sum(b for _, b in pending) + folds[-1]["write"]) / bw
-    prologue = math.ceil((folds[0]["ahead"] + folds[0]["column"]) / bw)
-    return end - sum(f["cycles"] for f in folds), prologue, math.ceil(tail - end - 1e-9)
-
-
-def _peak_reference(folds, nfr, total):
-    """Least bandwidth with zero stalls (bisection; stalls never grow with bandwidth)."""
-    if _schedule_reference(folds, nfr, 1e-3)[0] == 0:
-        return 0.0
-    lo, hi = 0.0, max(1.0, float(total))
-    for _ in range(200):
-        if hi - lo <= 1e-9 * hi:
-            break
-        mid = 0.5 * (lo + hi)
-        lo, hi = (lo, mid) if _schedule_reference(folds, nfr, mid)[0] == 0 else (mid, hi)
-    return hi

@@ -81,8 +81,10 @@ def test_conv_physical_counts_distinct_ifmap_words():
     (dict(dataflow="xs"), "unknown dataflow"),
     (dict(dataflow="ws", mode="nope"), "unknown mode"),
     (dict(dataflow="ws", dram_bw_bytes_per_cycle=0), "must be > 0"),
-    (dict(dataflow="ws", mode="scalesim_compat", dram_bw_bytes_per_cycle=8), "CALC only"),
-    (dict(dataflow="ws", word_bytes=0), "word_bytes must be a positive integer"),
+    (dict(dataflow="ws", mode="scalesim_compat", dram_bw_bytes_per_cycle=8), "InterfaceBandwidth: CALC"),
+    (dict(dataflow="ws", mode="scalesim_compat", arrays=2), "got arrays"),
+    (dict(dataflow="ws", on_chip=("bias",)), "unknown operands"),
+    (dict(dataflow="ws", word_bytes=0), "word_bytes must be > 0"),
 ])
 def test_errors_name_the_value(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -95,11 +97,15 @@ dataflows = st.sampled_from(["os", "ws", "is"])
 srams = st.tuples(*(st.integers(8, 4096),) * 3)
 
 
+schedules = st.fixed_dictionaries({"groups": st.integers(1, 3), "arrays": st.integers(1, 4),
+                                    "fold_pipelining": st.booleans()})
+
+
 @settings(max_examples=150, deadline=None)
-@given(shapes, arrays, dataflows, srams, st.floats(0.05, 64), st.floats(1.01, 8))
-def test_more_bandwidth_never_slower(mkn, rc, df, sram, bw, factor):
+@given(shapes, arrays, dataflows, srams, st.floats(0.05, 64), st.floats(1.01, 8), schedules)
+def test_more_bandwidth_never_slower(mkn, rc, df, sram, bw, factor, sched):
     kw = dict(rows=rc[0], cols=rc[1], dataflow=df, ifmap_sram_bytes=sram[0], filter_sram_bytes=sram[1],
-              ofmap_sram_bytes=sram[2], word_bytes=2)
+              ofmap_sram_bytes=sram[2], word_bytes=2, **sched)
     slow = simulate_gemm(*mkn, dram_bw_bytes_per_cycle=bw, **kw)
     fast = simulate_gemm(*mkn, dram_bw_bytes_per_cycle=bw * factor, **kw)
     assert fast.total_cycles <= slow.total_cycles
@@ -107,15 +113,16 @@ def test_more_bandwidth_never_slower(mkn, rc, df, sram, bw, factor):
 
 
 @settings(max_examples=150, deadline=None)
-@given(shapes, arrays, dataflows, srams)
-def test_physical_traffic_at_least_compulsory_and_stall_free_at_peak(mkn, rc, df, sram):
+@given(shapes, arrays, dataflows, srams, schedules)
+def test_physical_traffic_at_least_compulsory_and_stall_free_at_peak(mkn, rc, df, sram, sched):
     m, k, n = mkn
+    g = sched["groups"]
     kw = dict(rows=rc[0], cols=rc[1], dataflow=df, ifmap_sram_bytes=sram[0], filter_sram_bytes=sram[1],
-              ofmap_sram_bytes=sram[2])
+              ofmap_sram_bytes=sram[2], **sched)
     r = simulate_gemm(m, k, n, **kw)
-    assert r.dram_reads["ifmap"] >= m * k and r.dram_reads["filter"] >= k * n
-    assert r.dram_writes["ofmap"] >= m * n
-    assert r.compute_cycles == compute_cycles(m, k, n, rc[0], rc[1], df)
+    assert r.dram_reads["ifmap"] >= g * m * k and r.dram_reads["filter"] >= g * k * n
+    assert r.dram_writes["ofmap"] >= g * m * n
+    assert r.compute_cycles == compute_cycles(m, k, n, rc[0], rc[1], df, **sched)
     if r.peak_dram_bw_bytes_per_cycle > 0:
         at_peak = simulate_gemm(m, k, n, dram_bw_bytes_per_cycle=r.peak_dram_bw_bytes_per_cycle, **kw)
         assert at_peak.stall_cycles == 0
