@@ -141,25 +141,33 @@ def show(what, name, overrides) -> None:
 @click.option("--arch", default="npu_128", show_default=True, help="shipped name or path to an arch YAML")
 @click.option("--target", default="llama2_7b", show_default=True, help="target model (shipped name or path)")
 @click.option("--draft", default="llama_160m", show_default=True, help="draft model (shipped name or path)")
-@click.option("--k", "k", type=click.IntRange(min=1), default=4, show_default=True, help="draft tokens per step")
-@click.option("--acceptance", type=click.FloatRange(0, 1), default=0.7, show_default=True,
-              help="probability that a drafted token is accepted")
+@click.option("--k", "k", type=click.IntRange(min=1), multiple=True, help="draft tokens per step [4]; "
+              "repeat it (and/or --acceptance) for a table of speedups")
+@click.option("--acceptance", type=click.FloatRange(0, 1), multiple=True,
+              help="probability that a drafted token is accepted [0.7]; repeatable")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--kv-len", type=click.IntRange(min=1), default=2048, show_default=True)
+@click.option("--fused-attention", is_flag=True, help="one fused (FlashAttention-style) attention op, as GPUs run it")
 @click.option("--engine", type=click.Choice(["analytical", "cycle", "roofline"]), default="analytical",
               show_default=True)
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="arch or workload.<target field>")
 @click.option("--draft-set", "draft_overrides", multiple=True, metavar="FIELD=VALUE", help="draft model field")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @one_line_errors
-def specdec(arch, target, draft, k, acceptance, batch, kv_len, engine, overrides, draft_overrides, fmt) -> None:
-    """Speculative decoding: expected tokens per target step, draft and target costs, speedup over plain decoding."""
+def specdec(arch, target, draft, k, acceptance, batch, kv_len, fused_attention, engine, overrides, draft_overrides,
+            fmt) -> None:
+    """Speculative decoding: expected tokens per target step, draft and target costs, speedup over plain decoding.
+    Several --k / --acceptance values print a table of speedups (one row per k, one column per acceptance)."""
     from hwsim import api
-    from hwsim.report.specdec import specdec_table
+    from hwsim.report.specdec import specdec_grid_table, specdec_table
 
-    r = api.speculative(arch, target, draft, k, acceptance, batch, kv_len, engine=engine, overrides=overrides,
-                        draft_overrides=draft_overrides)
-    click.echo(json.dumps(r.to_dict(), indent=2) if fmt == "json" else specdec_table(r))
+    rs = [api.speculative(arch, target, draft, kk, a, batch, kv_len, engine=engine, overrides=overrides,
+                          draft_overrides=draft_overrides, fused_attention=fused_attention)
+          for kk in (k or (4,)) for a in (acceptance or (0.7,))]
+    if fmt == "json":
+        click.echo(json.dumps(rs[0].to_dict() if len(rs) == 1 else [r.to_dict() for r in rs], indent=2))
+    else:
+        click.echo(specdec_table(rs[0]) if len(rs) == 1 else specdec_grid_table(rs, batch, kv_len))
 
 
 @main.command()
@@ -276,6 +284,8 @@ def validate(arch, data, plot, worst) -> None:
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--seq", type=click.IntRange(min=1), default=None, help="prefill tokens per sequence [512]")
 @click.option("--kv-len", type=click.IntRange(min=1), default=None, help="decode: cached keys per sequence [2048]")
+@click.option("--fused-attention", is_flag=True, help="blocks of --phase: one fused (FlashAttention-style) "
+              "attention op, as GPUs run it")
 @click.option("--engine", type=click.Choice(["analytical", "cycle", "roofline"]), default="analytical",
               show_default=True)
 @click.option("--mapping", default=None, help="mapping policy name or YAML (default: fastest unit per op)")
@@ -288,8 +298,8 @@ def validate(arch, data, plot, worst) -> None:
               help="points per task and per Parquet chunk [auto: about 8 per worker, 16..500]")
 @click.option("--quiet", is_flag=True, help="no progress output")
 @one_line_errors
-def sweep(arch, workload, space, out, phase, batch, seq, kv_len, engine, mapping, jobs, executor, scheduler,
-          resume, chunk_points, quiet) -> None:
+def sweep(arch, workload, space, out, phase, batch, seq, kv_len, fused_attention, engine, mapping, jobs, executor,
+          scheduler, resume, chunk_points, quiet) -> None:
     """Evaluate every design point of a space on one or more blocks; results go to Parquet in --out.
 
     Interrupt with Ctrl-C at any time and continue later with --resume.
@@ -299,8 +309,9 @@ def sweep(arch, workload, space, out, phase, batch, seq, kv_len, engine, mapping
     from hwsim.sweep.runner import SweepInterrupted
 
     blocks = None
-    if phase or seq is not None or kv_len is not None or batch != 1:
-        blocks = [{"phase": p, "batch": batch, "seq": seq, "kv_len": kv_len} for p in (phase or ("decode",))]
+    if phase or seq is not None or kv_len is not None or batch != 1 or fused_attention:
+        blocks = [{"phase": p, "batch": batch, "seq": seq, "kv_len": kv_len, "fused_attention": fused_attention}
+                  for p in (phase or ("decode",))]
     try:
         summary = api.sweep(arch, workload, space, out, blocks=blocks, engine=engine, mapping=mapping, jobs=jobs,
                             executor=executor, scheduler=scheduler, resume=resume, progress=not quiet,

@@ -59,3 +59,19 @@ def test_cli_specdec():
     assert d["k"] == 4 and d["speedup"] > 1
     res = CliRunner().invoke(main, ["specdec", "--draft", "llama3_8b"])
     assert res.exit_code == 2 and res.output.count("\n") == 1 and "shared tokenizer" in res.output
+
+
+def test_cli_specdec_grid():
+    """Repeated --k / --acceptance: one row per k, one column per acceptance, each cell the speedup and energy
+    ratio that api.speculative gives for that pair; at a = 0 the draft is pure cost (speedup < 1)."""
+    args = ["specdec", "--arch", "npu_128", "--k", "2", "--k", "4", "--acceptance", "0", "--acceptance", "0.8"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    rows = [ln.split() for ln in res.output.splitlines() if ln[:1] in ("2", "4")]
+    for row, k in zip(rows, (2, 4)):
+        for cell, a in zip((row[1:3], row[3:5]), (0.0, 0.8)):
+            r = api.speculative("npu_128", k=k, acceptance=a)
+            assert cell == [f"{r.speedup:.2f}x", f"({r.energy_ratio:.2f}x)"]
+    assert float(rows[0][1][:-1]) < 1 < float(rows[0][3][:-1])
+    js = CliRunner().invoke(main, args + ["--format", "json"])
+    assert [(d["k"], d["acceptance"]) for d in json.loads(js.output)] == [(2, 0.0), (2, 0.8), (4, 0.0), (4, 0.8)]

@@ -108,17 +108,21 @@ def _best(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, tiles: np.
 
 
 def gemm_kernel(gp: GpuParams, m_dim: int, k: int, n_dim: int, groups: int, dtype: DType, ea: float, ew: float,
-                eo: float, acc: DType, warm: bool = False) -> KernelCost:
+                eo: float, acc: DType, warm: bool = False,
+                widths: tuple[float, float, float] | None = None) -> KernelCost:
     """Fastest tile/split of a GEMM (module docstring); raises KeyError if ``dtype`` has no peak on this GPU.
 
-    ``ea, ew, eo``: bytes per element of x, W and y. ``warm``: the loop's working set stays in L2.
+    ``ea, ew, eo``: bytes per element of x, W and y as streamed (scales and sparse metadata included).
+    ``widths``: bytes of one stored element of x, W and y, which set the row strides that ``aligned`` checks
+    (group scales and sparse indices are separate arrays); default ``(ea, ew, eo)``. ``warm``: the loop's
+    working set stays in L2.
     """
     footprint = groups * (m_dim * k * ea + k * n_dim * ew + m_dim * n_dim * eo)
     hbm = 0.0 if warm else footprint
     mac_action = f"mac.{dtype.value}.{acc.value}"
     if dtype in gp.tensor_flops_per_sm:
         eff = gp["int8_efficiency"] if dtype == DType.INT8 else gp["tc_efficiency"]
-        if not aligned(k, n_dim, ea, ew, eo):
+        if not aligned(k, n_dim, *(widths or (ea, ew, eo))):
             eff *= gp["unaligned_efficiency"]
         peak = gp.tensor_flops_per_sm[dtype] / 2.0 * gp.clock_hz * eff
         tiles = _tensor_candidates(m_dim, k)

@@ -80,8 +80,10 @@ def _gemm(gp: GpuParams, op, warm: bool) -> KernelCost:
     ea = op.inputs[0].bytes / max(groups * m * k, 1)
     ew = sum(t.bytes for t in w_side) / max(groups * k * n, 1) if w_side else op.inputs[0].element_bytes
     eo = op.outputs[0].bytes / max(groups * m * n, 1)
+    widths = (op.inputs[0].dtype.storage_bits / 8, (w_side or op.inputs)[0].dtype.storage_bits / 8,
+              op.outputs[0].dtype.storage_bits / 8)  # row strides: stored elements, not scales or indices
     try:
-        return gemm_kernel(gp, m, k, n, groups, op.dtype, ea, ew, eo, op.acc_dtype, warm)
+        return gemm_kernel(gp, m, k, n, groups, op.dtype, ea, ew, eo, op.acc_dtype, warm, widths)
     except KeyError:
         raise UnsupportedOpError(f"{gp.unit} has no GEMM kernel for {op.dtype.value}") from None
 

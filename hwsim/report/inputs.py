@@ -55,19 +55,12 @@ class ReportInput:
 
 
 def read_sweep_points(results_dir: Path) -> pd.DataFrame:
-    """All points of a sweep results directory (``chunks/part-*.parquet``), one row per point and block; rows
-    a constraint pruned are left out, as :func:`hwsim.sweep.store.read_results` does. Chunks may differ in
-    columns (a component that appears later) or types (a column all null in one chunk): they are unified."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """All points of a sweep results directory, one row per point and block, as the sweep reads them back
+    (:func:`hwsim.sweep.store.read_results`: chunks unified, pruned rows and repeats left out, sorted by
+    ``point_id, block``)."""
+    from hwsim.sweep.store import read_results
 
-    files = sorted((Path(results_dir) / "chunks").glob("part-*.parquet"))
-    if not files:
-        return pd.DataFrame()
-    f = pa.concat_tables([pq.read_table(p) for p in files], promote_options="permissive").to_pandas()
-    if "pruned" in f.columns:
-        f = f[f["pruned"].isna()].drop(columns=["pruned"])
-    return f.drop_duplicates(subset=["point_id", "block"], keep="first").reset_index(drop=True)
+    return read_results(results_dir)
 
 
 def load_input(path: str | Path, *, measured: str | None = None, predicted: str | None = None) -> ReportInput:

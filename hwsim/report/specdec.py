@@ -24,3 +24,17 @@ def specdec_table(r) -> str:
                   f"c = {r.draft_step_s / r.plain_s:.4f}: {r.leviathan_speedup:.3f}x)",
               f"energy per token vs plain: {r.energy_ratio:.3f}x"]
     return "\n".join(lines) + "\n"
+
+
+def specdec_grid_table(results, batch: int, kv_len: int) -> str:
+    """Speedup over plain decoding and energy per token vs plain, one row per k, one column per acceptance."""
+    r0 = results[0]
+    ks = list(dict.fromkeys(r.k for r in results))
+    accs = list(dict.fromkeys(r.acceptance for r in results))
+    by = {(r.k, r.acceptance): r for r in results}
+    lines = [f"speculative decoding on {r0.arch}: target {r0.target}, draft {r0.draft}, batch {batch}, "
+             f"kv_len {kv_len}; plain decode {format_si(r0.plain_s, 's')}, {format_si(r0.plain_j, 'J')} per token",
+             "speedup over plain decoding (energy per token vs plain)", ""]
+    rows = [[str(k)] + [f"{by[k, a].speedup:.2f}x ({by[k, a].energy_ratio:.2f}x)" for a in accs] for k in ks]
+    lines += _table(["k"] + [f"a = {a:g}" for a in accs], rows, "r" * (len(accs) + 1))
+    return "\n".join(lines) + "\n"

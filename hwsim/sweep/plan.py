@@ -13,6 +13,7 @@ checks, so results are never mixed with those of another sweep.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from hwsim.mapping.types import MappingPolicy
 from hwsim.ppa.area import area_breakdown
 from hwsim.specio import display_path, read_mapping, set_path, validate
 from hwsim.sweep.constraints import Constraint, parse_constraint
-from hwsim.sweep.space import BlockSpec, SpaceSpec, check_grid, load_space
+from hwsim.sweep.space import BlockSpec, SpaceSpec, check_grid, load_space, value_text
 from hwsim.workload.models import ModelSpec, read_model_data
 
 OUTPUTS = ("latency_s", "energy_j", "area_mm2", "flops", "dram_bytes", "utilization", "bound")
@@ -68,6 +69,15 @@ class SweepPlan:
     @property
     def names(self) -> tuple[str, ...]:
         return self.space.names
+
+    def columns(self, assignment: dict[str, Any]) -> dict[str, Any]:
+        """A point's parameter values as result columns (and as constraints see them): a structured value
+        (mapping, list, null) as its YAML text, :func:`hwsim.sweep.space.value_text`."""
+        return {k: value_text(v) if k in self.struct_params else v for k, v in assignment.items()}
+
+    @property
+    def struct_params(self) -> frozenset[str]:
+        return frozenset(n for n, p in self.space.params.items() if p.kind == "struct")
 
     def identity(self) -> dict[str, Any]:
         """What must match for ``--resume`` to continue these results."""
@@ -114,6 +124,26 @@ def build_plan(arch: str | Path, workload: str | Path, space: str | Path | dict 
     return plan
 
 
+def set_swept(data: dict[str, Any], path: str, value: Any, file: str) -> None:
+    """``set_path`` for a swept path, where a ``*`` part stands for every key (or list item) at that level
+    (``units.*.sparsity.attention_block``: the field of every unit). A copy of a structured value is set, so
+    points never share (and cannot alter) one another's sections. A ``*`` that matches nothing is a
+    SpecError naming the path."""
+    if "*" not in path.split("."):
+        set_path(data, path, copy.deepcopy(value), file)
+        return
+    head, _, rest = path.partition(".*")
+    node: Any = data
+    for key in head.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    keys = list(node) if isinstance(node, dict) else [str(i) for i in range(len(node))] \
+        if isinstance(node, list) else []
+    if not keys:
+        raise SpecError(file, head + ".*", "cannot set a field inside a missing or empty section (* matched nothing)")
+    for k in keys:
+        set_swept(data, f"{head}.{k}{rest}", value, file)
+
+
 def _route(path: str) -> tuple[str, str]:
     if path.startswith("workload."):
         inner = path[len("workload."):]
@@ -156,15 +186,16 @@ def _check_path(plan: SweepPlan, path: str, kind: str, inner: str) -> None:
     try:
         if kind == "arch":
             data = json.loads(json.dumps(plan.arch_data, default=str))
-            set_path(data, inner, value, plan.arch_label)
+            set_swept(data, inner, value, plan.arch_label)
             arch_from_dict(data, plan.arch_label)
         else:
             for data0, file in plan.models.values():
                 data = json.loads(json.dumps(data0, default=str))
-                set_path(data, inner, value, file)
+                set_swept(data, inner, value, file)
                 validate(ModelSpec, data, file)
     except SpecError as e:
-        if any(e.message.startswith(w) for w in _PATH_ERRORS) and e.field.startswith(inner.split(".")[0]):
+        if any(e.message.startswith(w) for w in _PATH_ERRORS) and e.field.startswith(inner.split(".")[0]) \
+                or "matched nothing" in e.message:
             raise SpecError(plan.space_file, f"params.{path}", f"not a field of the {kind} spec ({e})") from None
 
 

@@ -23,10 +23,10 @@ from hwsim.arch.spec import ArchSpec
 from hwsim.errors import HwsimError
 from hwsim.ppa.area import area_breakdown
 from hwsim.result import RunResult
-from hwsim.specio import set_path, validate
+from hwsim.specio import validate
 from hwsim.sweep.cache import CostCache
 from hwsim.sweep.constraints import ConstraintError
-from hwsim.sweep.plan import BlockDef, SweepPlan
+from hwsim.sweep.plan import BlockDef, SweepPlan, set_swept
 from hwsim.workload.blocks import build_block
 from hwsim.workload.graph import Workload
 from hwsim.workload.models import ModelSpec
@@ -89,25 +89,25 @@ class PointEvaluator:
         def make():
             data = json.loads(json.dumps(self.plan.arch_data, default=str))
             for path, value in edits:
-                set_path(data, path, value, self.plan.arch_label)
+                set_swept(data, path, value, self.plan.arch_label)
             spec = arch_from_dict(data, self.plan.arch_label)
             return spec, spec.memo("area_breakdown", lambda: area_breakdown(spec))
-        return self._arch.get(edits, make)
+        return self._arch.get(_key(edits), make)
 
     def model(self, name: str, edits: tuple[tuple[str, Any], ...]) -> ModelSpec:
         def make():
             data0, file = self.plan.models[name]
             data = json.loads(json.dumps(data0, default=str))
             for path, value in edits:
-                set_path(data, path, value, file)
+                set_swept(data, path, value, file)
             return validate(ModelSpec, data, file)
-        return self._model.get((name, edits), make)
+        return self._model.get((name, _key(edits)), make)
 
     def workload(self, b: BlockDef, model_edits, block_edits: dict[str, Any]) -> Workload:
         params = {**b.params, **block_edits}
         if params["phase"] == "prefill":
             params["kv_len"] = None
-        key = (b.model, model_edits, tuple(sorted(params.items())))
+        key = (b.model, _key(model_edits), tuple(sorted(params.items())))
 
         def make():
             p = dict(params)
@@ -122,7 +122,8 @@ class PointEvaluator:
             kind, inner = self.plan.targets[path]
             edits[kind].append((inner, value))
         arch_e, model_e, block_e = tuple(edits["arch"]), tuple(edits["model"]), dict(edits["block"])
-        rows = [{"point_id": pid, "block": self._label(b, block_e), **assignment, "error": None, "pruned": None}
+        columns = self.plan.columns(assignment)
+        rows = [{"point_id": pid, "block": self._label(b, block_e), **columns, "error": None, "pruned": None}
                 for b in self.plan.blocks]
         try:
             arch, area = self.arch(arch_e)
@@ -130,7 +131,7 @@ class PointEvaluator:
             return [{**r, "error": one_line(e)} for r in rows]
         area_cols = {"area_mm2": float(sum(area.values())), **{f"area_mm2.{k}": v for k, v in area.items()}}
         try:
-            pruned = next((c.text for c in self.plan.arch_constraints if not c({**assignment, **area_cols})), None)
+            pruned = next((c.text for c in self.plan.arch_constraints if not c({**columns, **area_cols})), None)
         except ConstraintError as e:
             return [{**r, "error": one_line(e)} for r in rows]
         if pruned is not None:
@@ -150,6 +151,11 @@ class PointEvaluator:
 
     def evaluate_batch(self, points: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
         return [row for pid, a in points for row in self.evaluate(pid, a)]
+
+
+def _key(edits: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Any], ...]:
+    """Edits as a memo key: structured values (mappings, lists) as their canonical JSON."""
+    return tuple((p, json.dumps(v, sort_keys=True) if isinstance(v, (dict, list, tuple)) else v) for p, v in edits)
 
 
 _EVALUATORS: dict[str, PointEvaluator] = {}

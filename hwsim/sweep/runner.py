@@ -53,7 +53,7 @@ class SweepSummary:
 def feasible_points(plan: SweepPlan) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(point_id, assignment)`` of every point that passes the parameter-only constraints, in order."""
     for a in assignments(plan.space):
-        if all(c(a) for c in plan.input_constraints):
+        if not plan.input_constraints or all(c(plan.columns(a)) for c in plan.input_constraints):
             yield point_id(a), a
 
 

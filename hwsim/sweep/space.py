@@ -17,6 +17,12 @@ A space file (YAML) names dotted paths into the arch spec (``units.mxu.rows``, `
       - {phase: prefill, seq: 512}
 
 Quantity strings (``8MiB``, ``1.6TB/s``, ``1GHz``) are read into SI numbers, so result columns are numeric.
+A value may also be a whole section (a mapping, a list or null), which replaces the field as a ``--set`` would::
+
+      workload.weight_sparsity: [null, {pattern: nm, n: 2, m: 4}, {pattern: block, density: 0.5}]
+      units.*.sparsity.weight_nm: [[], [[2, 4]]]     # ``*``: every unit (arch paths; see plan.py)
+
+Its result column holds the value's YAML flow text (:func:`value_text`).
 A point's id is a hash of its assignment (:func:`point_id`), the same on every run and machine.
 """
 
@@ -28,6 +34,7 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hwsim.errors import SpecError
@@ -99,8 +106,13 @@ class ParamSpec(_Frozen):
             if len({json.dumps(x, sort_keys=True) for x in vals}) != len(vals):
                 raise ValueError(f"values must be distinct, got {list(listed[0])}")
             kinds = {_kind(x) for x in vals}
-            if not kinds <= {"int", "float", "str", "bool"}:
-                raise ValueError(f"values must be numbers, strings or booleans, got {list(listed[0])}")
+            if not kinds <= {"int", "float", "str", "bool", "struct"}:
+                raise ValueError(f"values must be numbers, strings, booleans, mappings, lists or null, "
+                                 f"got {list(listed[0])}")
+            if "struct" in kinds:  # a whole section per value, e.g. [null, {pattern: nm, n: 2, m: 4}]
+                object.__setattr__(self, "values", tuple(vals))
+                object.__setattr__(self, "choices", None)
+                return self
             if len(kinds - {"int"} if kinds >= {"int", "float"} else kinds) > 1:
                 raise ValueError(f"values must share one type, got {list(listed[0])}")
             object.__setattr__(self, "values", tuple(float(x) if "float" in kinds and _kind(x) == "int"
@@ -120,10 +132,13 @@ class ParamSpec(_Frozen):
 
     @property
     def kind(self) -> str:
-        """The type of the parameter's values: "int", "float", "str" or "bool"."""
+        """The type of the parameter's values: "int", "float", "str", "bool", or "struct" when a value is a
+        mapping, a list or null (the result column then holds each value's YAML text, :func:`value_text`)."""
         if self.values is None:
             return "int" if self.integer else "float"
         kinds = {_kind(x) for x in self.values}
+        if "struct" in kinds:
+            return "struct"
         return kinds.pop() if len(kinds) == 1 else "float"
 
     @property
@@ -179,7 +194,20 @@ def _kind(x: Any) -> str:
         return "float"
     if isinstance(x, str):
         return "str"
+    if x is None or isinstance(x, (dict, list, tuple)):
+        return "struct"
     return type(x).__name__
+
+
+def value_text(x: Any) -> str:
+    """A structured value as one line of YAML flow text, keys in the order written: the result column's
+    value and the label in tables (``{pattern: nm, n: 2, m: 4}``, ``null``, ``[[2, 4]]``).
+
+    >>> value_text({"pattern": "nm", "n": 2, "m": 4}), value_text(None), value_text([[2, 4]])
+    ('{pattern: nm, n: 2, m: 4}', 'null', '[[2, 4]]')
+    """
+    text = yaml.safe_dump(json.loads(json.dumps(x)), default_flow_style=True, sort_keys=False, width=1_000_000)
+    return text.removesuffix("\n...\n").strip()
 
 
 class BlockSpec(_Frozen):

@@ -37,7 +37,8 @@ FIXED_HEAD = ("point_id", "block")
 OUTPUT_ORDER = ("latency_s", "energy_j", "energy_j.*", "area_mm2", "area_mm2.*", "flops", "dram_bytes",
                 "utilization", "bound", "error")
 _STRING_COLS = ("point_id", "block", "bound", "error", "pruned")
-_PA_TYPES = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_()}
+_PA_TYPES = {"int": pa.int64(), "float": pa.float64(), "str": pa.string(), "bool": pa.bool_(),
+             "struct": pa.string()}  # struct: YAML text of a mapping/list/null value
 _PART = re.compile(r"^part-(\d+)\.parquet$")
 
 

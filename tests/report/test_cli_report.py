@@ -72,6 +72,8 @@ def _bad_inputs(tmp_path, run_doc):
     pd.DataFrame({"seconds": [1.0]}).to_csv(tmp_path / "nopred.csv", index=False)
     pd.DataFrame({"seconds": [1.0, -2.0], "pred_seconds": [1.0, 1.0]}).to_csv(tmp_path / "neg.csv", index=False)
     (tmp_path / "emptydir").mkdir()
+    (tmp_path / "nometa" / "chunks").mkdir(parents=True)   # chunks but no meta.json: not written by hwsim sweep
+    pd.DataFrame({"point_id": ["a"], "latency_s": [1.0]}).to_parquet(tmp_path / "nometa" / "chunks" / "part-000001.parquet")
     (tmp_path / "x.txt").write_text("hi")
     return {
         "missing.json": "no such file or directory",
@@ -80,6 +82,7 @@ def _bad_inputs(tmp_path, run_doc):
         "nopred.csv": "no predicted column",
         "neg.csv": "seconds[row 3]: must be a positive number, got -2.0",
         "emptydir": "chunks: a sweep results directory needs chunks/part-*.parquet",
+        "nometa": "meta.json: missing: not a sweep results directory",
         "x.txt": "cannot tell what .txt holds",
     }
 

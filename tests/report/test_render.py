@@ -117,19 +117,3 @@ def test_html_escapes_text(built):
 def test_other_kinds_have_sections(built, kind):
     r = built[kind]
     assert r.sections and r.figures and r.tables and r.headline
-
-
-EXAMPLE = __import__("pathlib").Path(__file__).resolve().parents[2] / "reports" / "llama2_7b_decode_npu"
-
-
-def test_committed_example_is_what_its_input_gives(tmp_path):
-    """The example in reports/ is untouched by hand (manifest hashes) and its report.md is what the report code
-    makes of its input.json today (regenerate with the README's command when this fails)."""
-    m = json.loads((EXAMPLE / "manifest.json").read_text())
-    for rel, sha in m["files"].items():
-        assert hashlib.sha256((EXAMPLE / rel).read_bytes()).hexdigest() == sha, rel
-    from hwsim.report import make_report
-    make_report(EXAMPLE / "input.json", tmp_path, command=["test"])
-    assert (tmp_path / "report.md").read_text() == (EXAMPLE / "report.md").read_text()
-    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == sorted(p.name for p in (EXAMPLE / "figures").iterdir())
-    assert sum(p.stat().st_size for p in EXAMPLE.rglob("*") if p.is_file()) < 1_000_000  # keep the repo small

@@ -45,6 +45,20 @@ def test_phases_on_the_command_line(tmp_path):
     assert sorted(set(df["block"])) == ["llama2_7b/decode", "llama2_7b/prefill"] and len(df) == 4
 
 
+def test_fused_attention_on_the_command_line(tmp_path):
+    """--fused-attention builds the --phase blocks with one attention op, as `hwsim run --fused-attention`."""
+    import json
+    from hwsim import api
+    space = tmp_path / "s.yaml"
+    space.write_text(yaml.safe_dump({"params": {"units.gpu.sms": [132]}}))
+    r = invoke("sweep", "--arch", "h100", "--space", space, "--out", tmp_path / "r", "--kv-len", 4096,
+               "--fused-attention", "--jobs", 1, "--quiet")
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "r" / "meta.json").read_text())["blocks"][0]["fused_attention"] is True
+    run = api.run("h100", "llama2_7b", "decode", 1, kv_len=4096, fused_attention=True)
+    assert read_results(tmp_path / "r")["latency_s"].tolist() == [run.latency_s]
+
+
 def test_errors_are_one_line_exit_2(small_space_file, tmp_path):
     bad_yaml = tmp_path / "bad.yaml"
     bad_yaml.write_text("params: [x\n")
