@@ -93,10 +93,12 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
 
 def inputs_hash(arch: ArchSpec, workload: Workload, mapping: Mapping) -> str:
     """Short hash of the three inputs, so a result can be matched to what produced it."""
-    blob = json.dumps([arch.model_dump(mode="json"), dict(workload.params), workload.name,
-                       {k: (v.unit, v.dataflow and v.dataflow.value, dict(v.tiles), dict(v.options))
-                        for k, v in mapping.ops.items()}],
-                      sort_keys=True, default=str)
+    # the JSON text of ``[arch, params, name, mapping]``, with the arch's part serialised once per spec
+    arch_json = arch.memo("inputs_json", lambda: json.dumps(arch.model_dump(mode="json"), sort_keys=True, default=str))
+    rest = [json.dumps(x, sort_keys=True, default=str) for x in (
+        dict(workload.params), workload.name,
+        {k: (v.unit, v.dataflow and v.dataflow.value, dict(v.tiles), dict(v.options)) for k, v in mapping.ops.items()})]
+    blob = "[" + ", ".join([arch_json] + rest) + "]"
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

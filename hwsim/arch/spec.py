@@ -87,15 +87,25 @@ class ArchSpec(Part):
 
     def memo(self, key: Any, make: Callable[[], Any]) -> Any:
         """``make()`` computed once per spec instance: derived values of a frozen spec (its area, static
-        power, the memory levels of a unit) that every op of every block would otherwise recompute. Entries
-        hold their owner, so a copy (``model_copy`` shares private state) never sees another spec's values."""
+        power, the memory levels of a unit) that every op of every block would otherwise recompute. Copies get a
+        fresh memo (see ``__copy__``), and entries never refer back to the spec, so specs stay free of reference
+        cycles and are freed by reference counting (a sweep creates thousands)."""
         memo = self.__pydantic_private__["_memo"]  # the slot, not pydantic's (slow) __getattr__
-        entry = memo.get((id(self), key))
-        if entry is not None and entry[0] is self:
-            return entry[1]
-        value = make()
-        memo[(id(self), key)] = (self, value)
+        if key in memo:
+            return memo[key]
+        value = memo[key] = make()
         return value
+
+    def __copy__(self):
+        # model_copy shares private state shallowly: a copy (e.g. with another clock) starts with its own memo
+        new = super().__copy__()
+        new.__pydantic_private__["_memo"] = {}
+        return new
+
+    def __deepcopy__(self, memo=None):
+        new = super().__deepcopy__(memo)
+        new.__pydantic_private__["_memo"] = {}
+        return new
 
     def levels_for(self, unit: str) -> list[MemoryLevel]:
         """Memory levels ``unit`` reads through, innermost first, ending with off-chip memory."""

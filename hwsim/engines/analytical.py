@@ -24,12 +24,18 @@ ACTIVATION_RESIDENCY_FRACTION = 0.5
 
 def home_level(t: TensorSpec, unit: str, arch: "ArchSpec") -> "MemoryLevel":
     """The memory level ``t`` is read from / written to by ``unit`` (see module docstring)."""
-    if t.role != TensorRole.ACTIVATION:
-        return arch.dram
+    dram, resident, limit = arch.memo(("home_level", unit), lambda: _homes(unit, arch))
+    if t.role != TensorRole.ACTIVATION or resident is None or t.bytes > limit:
+        return dram
+    return resident
+
+
+def _homes(unit: str, arch: "ArchSpec"):
+    """(off-chip level, the level activations may live in or None, their size limit in bytes) for ``unit``."""
     on_chip = arch.on_chip_for(unit)
-    if on_chip and t.bytes <= ACTIVATION_RESIDENCY_FRACTION * on_chip[-1].capacity:
-        return on_chip[-1]
-    return arch.dram
+    if not on_chip:
+        return arch.dram, None, 0.0
+    return arch.dram, on_chip[-1], ACTIVATION_RESIDENCY_FRACTION * on_chip[-1].capacity
 
 
 def level_cycles(bytes_by_level: dict[str, float], arch: "ArchSpec") -> dict[str, float]:

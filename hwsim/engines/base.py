@@ -38,6 +38,9 @@ class Engine(ABC):
     name: ClassVar[str]
     fidelities: ClassVar[tuple[Fidelity, ...]] = (Fidelity.ANALYTICAL,)
     priority: ClassVar[int] = 0
+    # op kinds the engine can cost at all (None: any); others are refused before any work is done, which keeps
+    # the greedy mapper's "try every unit" cheap
+    op_kinds: ClassVar[frozenset | None] = None
 
     @abstractmethod
     def cost(self, op: "Op", unit: str, arch: "ArchSpec", mapping: "OpMapping", fidelity: Fidelity) -> CostResult:
@@ -95,7 +98,12 @@ def cost_op(op: "Op", unit: str, arch: "ArchSpec", mapping: "OpMapping", fidelit
     order = [e for e in engines if fidelity in e.fidelities] + sorted(
         (e for e in engines if fidelity not in e.fidelities),
         key=lambda e: min(abs(rank.index(f) - rank.index(fidelity)) for f in e.fidelities))
-    refusals: list[str] = []
+    refusals = [f"{e.name}: runs {', '.join(sorted(k.value for k in e.op_kinds))}, not {op.kind.value}"
+                for e in order if e.op_kinds is not None and op.kind not in e.op_kinds]
+    order = [e for e in order if e.op_kinds is None or op.kind in e.op_kinds]
+    if not order:
+        raise UnsupportedOpError(f"op {op.name} ({op.kind.value}, {op.dtype.value}) cannot run on {unit}: "
+                                 + "; ".join(refusals))
     ran, lowering_notes = lower_for_unit(op, arch.units[unit])  # sparse or dense form (engines/lowering.py)
     for eng in order:
         fid = fidelity if fidelity in eng.fidelities else _best(eng.fidelities)

@@ -186,6 +186,7 @@ class PimEngine(Engine):
     """PIM GEMV timing (closed form or command-level simulation, docs/pim.md) and its energy actions."""
 
     kind = "pim"
+    op_kinds = frozenset({OpKind.GEMM})
     name = "pim"
     fidelities = (Fidelity.ANALYTICAL, Fidelity.CYCLE)
 

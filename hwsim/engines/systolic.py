@@ -15,6 +15,7 @@ folds of all groups dealt round-robin to ``count`` arrays (docs/systolic.md).
 
 from __future__ import annotations
 
+from hwsim.workload.ops import OpKind
 from hwsim.engines.base import Engine, register_engine
 from hwsim.engines.systolic_equations import conv_ifmap_words, systolic_equations
 from hwsim.engines.systolic_job import SystolicJob, gemm_dims, job_for, to_cost
@@ -27,6 +28,7 @@ class _SystolicFolds(Engine):
     """Shared path: op -> :class:`SystolicJob` -> fold model (``_model``) -> ``CostResult``."""
 
     kind = "systolic"
+    op_kinds = frozenset({OpKind.GEMM, OpKind.CONV2D})
     how = ""
 
     def cost(self, op, unit, arch, mapping, fidelity):

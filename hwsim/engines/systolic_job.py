@@ -140,7 +140,14 @@ def _chunks(m: int, k: int, n: int, groups: int, kwargs: dict, tiles: Mapping[st
         g = groups * -(-m // mt) * -(-n // nt)
         return systolic_equations(mt, k, nt, **{**kwargs, "groups": g}).dram_bytes
 
-    by_bytes = {c: dram_bytes(c) for c in cands}
+    base = dram_bytes((m, n))
+    eb, on_chip = kwargs["operand_bytes"], kwargs["on_chip"]
+    words = {"ifmap": m * k, "filter": k * n, "ofmap": m * n}
+    compulsory = groups * sum(words[o] * eb[o] for o in words if o not in on_chip)
+    if base <= compulsory * (1 + 1e-12):  # already every operand moved once: no split can do better
+        return m, n, ""
+    by_bytes = {c: dram_bytes(c) for c in cands[1:]}
+    by_bytes[(m, n)] = base
     mt, nt = min(cands, key=lambda c: (by_bytes[c], -c[0] * c[1]))
     if by_bytes[(mt, nt)] > CHUNK_GAIN * by_bytes[(m, n)]:
         return m, n, ""

@@ -35,6 +35,7 @@ def stream_traffic(op: Op, unit: str, arch) -> tuple[dict, dict]:
 @register_engine
 class VectorEngine(Engine):
     kind = "vector"
+    op_kinds = OpGroup.VECTOR | OpGroup.DATA_MOVEMENT
     name = "vector-analytical"
     fidelities = (Fidelity.ANALYTICAL,)
 

@@ -74,10 +74,12 @@ class CostCache:
             try:
                 hit = cost_op(op, unit, arch, mapping, fidelity)
             except UnsupportedOpError as e:
-                hit = e
+                # keep the message only: the exception's traceback would hold this frame, whose locals hold
+                # the exception (a reference cycle per refusal, which the cyclic GC then keeps re-scanning)
+                hit = UnsupportedOpError(*e.args)
             if len(self._memo) >= self.max_entries:
                 self._memo.clear()
             self._memo[key] = (op, hit)  # holding the op keeps its id from being reused while cached
         if isinstance(hit, UnsupportedOpError):
-            raise UnsupportedOpError(*hit.args)
+            raise UnsupportedOpError(*hit.args) from None
         return hit
