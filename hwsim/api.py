@@ -243,7 +243,7 @@ def tech_table(node: int = 45, device: str = "finfet", sram_cell: str = "hp",
     from hwsim.arch.components import TechSpec
     from hwsim.ppa.catalog import resolved_table
 
-    spec = validate_spec(TechSpec, {"node_nm": node, "device": device, "sram_cell": sram_cell,
+    spec = validate_spec(TechSpec, {"node": node, "device": device, "sram_cell": sram_cell,
                                "clock_scaling": clock_scaling}, "<tech>")
     return resolved_table(spec)
 

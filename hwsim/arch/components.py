@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from hwsim.units import QuantityError, parse_quantity
 from hwsim.workload.ops import DType
@@ -314,20 +314,23 @@ class ClockScaling(str, Enum):
 class TechSpec(Part):
     """Process node (nm) and device; energies and areas scale from 45 nm tables (Stillmaker-Baas)."""
 
-    node_nm: int = Field(45, description="45, 28, 16, 7, 5 or 3")
+    node_nm: int = Field(45, validation_alias=AliasChoices("node", "node_nm"),
+                         description="process node in nm (spec field `node`): 45, 28, 16, 7, 5 or 3")
     device: Device = Device.FINFET
     sram_cell: SramCell = Field(SramCell.HP, description="SRAM device flavour: hp, lop or lstp")
     clock_scaling: ClockScaling = Field(ClockScaling.FIXED,
                                         description="fixed | device | device_iso_area (see ClockScaling)")
 
-    @model_validator(mode="before")
+    @field_validator("node_nm", mode="before")
     @classmethod
-    def _node_alias(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "node" in data:
-            data = dict(data)
-            node = data.pop("node")
-            data["node_nm"] = int(str(node).lower().removesuffix("nm")) if isinstance(node, str) else node
-        return data
+    def _node_text(cls, v: Any) -> Any:
+        """'28nm', '28 nm' and '28' all read as 28; anything else is refused with the allowed nodes."""
+        if isinstance(v, str):
+            text = v.strip().lower().removesuffix("nm").strip()
+            if not text.isdigit():
+                raise ValueError(f"cannot read {v!r} as a process node in nm; allowed: 45, 28, 16, 7, 5, 3")
+            return int(text)
+        return v
 
     @field_validator("node_nm")
     @classmethod

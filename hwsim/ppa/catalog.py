@@ -34,13 +34,15 @@ def _scaling_rows(t: TechSpec) -> list[dict]:
 
 def _arith_rows(t: TechSpec) -> list[dict]:
     rows = []
-    p = tech.device_scaling(t.device).power
+    d = tech.device_scaling(t.device)
     for r in table("arithmetic"):
         if r["op"] not in ("mult", "add"):
             continue
         dt = DType(r["format"])
         e = tech.unit_op(r["op"], dt, "energy", t.node_nm)
-        rows.append({**_row(f"{r['op']} {dt.value} energy", e, 1e12 * p, "pJ")})
+        e = Sourced(e.value * d.power, e.unit, f"{e.source}; device power x{d.power} ({d.device.value})",
+                    tech._mix(e.basis, d.basis))
+        rows.append(_row(f"{r['op']} {dt.value} energy", e, 1e12, "pJ"))
         rows.append(_row(f"{r['op']} {dt.value} cell area", tech.unit_op(r["op"], dt, "area", t.node_nm), 1e6,
                          "um^2"))
     for dt, acc in MAC_PAIRS:

@@ -51,7 +51,8 @@ def level_geometry(arch: ArchSpec, level: str, operand: str | None = None) -> Ge
     """Resolve a level name: an arch memory, or ``<unit>.buffers`` for one ``operand`` (ifmap/filter/ofmap).
 
     A buffer aliased to a level (``buffer_levels``) resolves to that level; an operand without a buffer of its
-    own (e.g. ``bias``) is charged at the mean size of the unit's buffers.
+    own (e.g. ``bias``) is charged at the mean size of the unit's own buffers, or, when every buffer is aliased,
+    at the first aliased level.
     """
     if not level.endswith(".buffers"):
         return _level(arch, level)
@@ -61,7 +62,11 @@ def level_geometry(arch: ArchSpec, level: str, operand: str | None = None) -> Ge
     if operand in aliased:
         return _level(arch, aliased[operand])
     own = local_buffers(u)
-    cap = own.get(operand) or (sum(own.values()) / len(own) if own else 32 * 1024.0)
+    if not own:
+        if aliased:
+            return _level(arch, next(iter(aliased.values())))
+        raise KeyError(f"unit {unit!r} has no local buffers (ifmap/filter/ofmap_buffer) for {level!r}")
+    cap = own.get(operand) or sum(own.values()) / len(own)
     return Geometry(MemoryKind.SRAM, cap, 1, 64, f"sram.{level}")
 
 

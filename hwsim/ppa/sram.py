@@ -80,6 +80,8 @@ def _cacti_at(quantity: str, bank_bytes: float, access_bits: int, node_nm: int) 
 
 
 def _bank(capacity_bytes: float, banks: int) -> float:
+    """Bytes per bank, floored at 1 KiB: the power-law fits are not carried more than 8x below the smallest
+    CACTI run (8 KB); a smaller bank is costed as a 1 KiB one (basis ``extrapolated``)."""
     return max(capacity_bytes / max(banks, 1), 1024.0)
 
 

@@ -241,7 +241,8 @@ def dram_unit_bandwidth(kind: MemoryKind) -> float:
 
 def dram_phy_area_mm2(kind: MemoryKind, bandwidth_bytes_per_s: float) -> Sourced:
     """Memory-controller PHY area on the logic die (mm^2): units = ceil(bandwidth / unit bandwidth), each
-    ``phy_mm2_per_unit`` (LLMCompass; PHYs do not scale with the logic node).
+    ``phy_mm2_per_unit`` (LLMCompass; PHYs do not scale with the logic node). Its basis is the row's
+    ``phy_basis``: published for the kinds LLMCompass gives (DDR5, HBM2e), derived for those reusing them.
 
     >>> dram_phy_area_mm2(MemoryKind.HBM3, 3.35e12).value   # 5 HBM3 stacks (H100)
     52.25
@@ -250,7 +251,7 @@ def dram_phy_area_mm2(kind: MemoryKind, bandwidth_bytes_per_s: float) -> Sourced
     units = max(1, math.ceil(bandwidth_bytes_per_s / dram_unit_bandwidth(kind) - 1e-9))
     per = float(r["phy_mm2_per_unit"])
     return Sourced(units * per, "mm^2", f"{units} x {r['unit_bits']}-bit {kind.value} PHY x {per} mm^2 "
-                   f"({r['source']})", r["basis"])
+                   f"({r['source']})", r["phy_basis"])
 
 
 def wire_energy_per_bit_mm() -> Sourced:

@@ -37,7 +37,9 @@ def test_area_csv_to_file(tmp_path):
 @pytest.mark.parametrize("args,words", [
     (("area", "--arch", "nope"), "unknown architecture"),
     (("area", "--set", "tech.device=tfet"), "tech.device"),
-    (("area", "--set", "tech.node=10"), "allowed: 45, 28, 16, 7, 5, 3"),
+    (("area", "--set", "tech.node=10"), "tech.node: node 10 nm has no scaling data; allowed: 45, 28, 16, 7, 5, 3"),
+    (("area", "--set", "tech.node=abc"), "tech.node: cannot read 'abc' as a process node in nm; allowed: 45, 28"),
+    (("area", "--set", "tech.node=7.5"), "tech.node:"),
     (("area", "--set", "tech.sram_cell=ulp"), "tech.sram_cell"),
 ])
 def test_area_errors_are_one_line_exit_2(args, words):
@@ -55,6 +57,23 @@ def test_tech_json_rows_carry_basis_and_source():
     by = {row["quantity"]: row for row in rows}
     assert by["device logic power factor"]["value"] == 0.881
     assert by["MAC int8/int32 energy"]["value"] == pytest.approx(0.3 * 0.0943 * 0.881)
+    # a table row that carries the device factor says so
+    assert by["mult int8 energy"]["value"] == pytest.approx(0.2 * 0.0943 * 0.881)
+    assert "device power x0.881 (ffet)" in by["mult int8 energy"]["source"]
+    assert by["mult int8 cell area"]["value"] == pytest.approx(282 * 0.059)  # cells: no device factor
+    # the PHY area's basis is its own: LLMCompass gives DDR5 and HBM2e, the other kinds reuse them
+    phy = {q.split()[0]: r["basis"] for q, r in by.items() if " PHY area per " in q}
+    assert phy == {"ddr3": "derived", "ddr4": "derived", "ddr5": "published", "lpddr4x": "derived",
+                   "lpddr5": "derived", "lpddr5x": "derived", "gddr6": "derived", "hbm2": "derived",
+                   "hbm2e": "published", "hbm3": "derived", "hbm3e": "derived"}
+    assert by["ddr3 energy per bit"]["basis"] == "published" and by["ddr5 energy per bit"]["basis"] == "derived"
+
+
+def test_node_reads_with_or_without_nm():
+    """`tech.node` is the spec field: 28, '28nm' and '28 nm' are the same node."""
+    a = [json.loads(invoke("area", "--arch", "npu_128", "--format", "json", "--set", f"tech.node={v}").output)
+         for v in ("28", "28nm", "28 nm")]
+    assert a[0] == a[1] == a[2]
 
 
 def test_tech_table_and_bad_choice():

@@ -87,6 +87,16 @@ def test_tpu_unified_buffer_is_counted_once(tpu_run):
                                                      + sram.sram_leakage_w(256 * 1024, 1, 28).value)
 
 
+def test_operand_without_a_buffer_is_charged_at_a_real_buffer():
+    """A `bias` read at mxu.buffers: the mean of TPU v1's own buffers ((4 MiB + 256 KiB) / 2); with every buffer
+    aliased to the UB, the UB itself (no made-up capacity)."""
+    g = energy.level_geometry(load_arch("tpu_v1"), "mxu.buffers", "bias")
+    assert (g.key, g.capacity) == ("sram.mxu.buffers", (4 * 2 ** 20 + 256 * 1024) / 2)
+    arch = load_arch("tpu_v1", ["units.mxu.buffer_levels.filter=ub", "units.mxu.buffer_levels.ofmap=ub"])
+    g = energy.level_geometry(arch, "mxu.buffers", "bias")
+    assert (g.key, g.capacity, g.banks) == ("sram.ub", 24 * 2 ** 20, 24)
+
+
 def test_buffer_levels_must_name_an_on_chip_level():
     with pytest.raises(SpecError, match="buffer_levels.ifmap.*not an on-chip memory level"):
         load_arch("tpu_v1", ["units.mxu.buffer_levels.ifmap=ddr3"])

@@ -35,6 +35,19 @@ def test_a_row_without_provenance_is_rejected(tmp_path, monkeypatch, basis, sour
         tables.table.cache_clear()
 
 
+def test_a_second_basis_column_is_checked_too(tmp_path, monkeypatch):
+    """dram.csv's phy_basis (the PHY area's provenance) obeys the same rule as basis."""
+    (tmp_path / "dram.csv").write_text("kind,energy_pj_per_bit,basis,phy_basis,source,note\n"
+                                       "ddr3,20,published,guess,Horowitz,\n")
+    monkeypatch.setattr(tables, "TECH_DIR", tmp_path)
+    tables.table.cache_clear()
+    try:
+        with pytest.raises(SpecError, match="row 2.phy_basis: got 'guess'"):
+            tables.table("dram")
+    finally:
+        tables.table.cache_clear()
+
+
 def test_derived_arithmetic_rows_follow_the_power_law():
     """Each derived row = power law through the family's two published rows (int: 8/32 bits; float: fp16/fp32
     significands 11/24), e.g. int16 mult = 0.2 pJ x (16/8)^(ln(3.1/0.2)/ln 4) = 0.7874 pJ."""
