@@ -321,6 +321,14 @@ class TechSpec(Part):
     clock_scaling: ClockScaling = Field(ClockScaling.FIXED,
                                         description="fixed | device | device_iso_area (see ClockScaling)")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _node_wins(cls, data: Any) -> Any:
+        """A resolved spec (``hwsim show``) spells the field ``node_nm``; an override of ``tech.node`` on it wins."""
+        if isinstance(data, dict) and "node" in data and "node_nm" in data:
+            data = {k: v for k, v in data.items() if k != "node_nm"}
+        return data
+
     @field_validator("node_nm", mode="before")
     @classmethod
     def _node_text(cls, v: Any) -> Any:

@@ -88,3 +88,13 @@ def test_run_prints_energy_and_area_by_component():
     for word in ("energy by component", "dram.hbm", "sram.sram", "compute.mxu", "leakage", "noc",
                  "area by component", "phy.hbm"):
         assert word in r.output
+
+
+def test_node_override_on_a_resolved_spec(tmp_path):
+    """`hwsim show arch` writes `tech.node_nm`; `--set tech.node=7` on that file is the same die as on the
+    shipped spec (the override wins, no 'unknown field')."""
+    spec = tmp_path / "tpu.yaml"
+    spec.write_text(invoke("show", "arch", "tpu_v1").output)
+    a, b = (invoke("area", "--arch", x, "--format", "json", "--set", "tech.node=7") for x in (str(spec), "tpu_v1"))
+    assert a.exit_code == b.exit_code == 0, (a.output, b.output)
+    assert json.loads(a.output)["area_mm2"] == json.loads(b.output)["area_mm2"]
