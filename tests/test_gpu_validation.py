@@ -160,6 +160,15 @@ def test_validate_prints_mape_and_writes_parity_plot(tmp_path):
     for word in ("gemm", "attn_prefill", "attn_decode", "block_prefill", "copy", "all", "energy", "worst 5"):
         assert word in r.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the printed means are the plain mean of |predicted / measured - 1| over the timed rows (idle left out)
+    cal = pd.read_csv(DATA / "h100_calibration.csv")
+    p = estimate(cal, "h100")
+    timed = p[p["kind"] != "idle"]
+    err = (timed["seconds"] / timed["measured_seconds"] - 1).abs()
+    assert f"all               82 {100 * err.mean():>7.1f}%" in r.output
+    copy = err[timed["kind"] == "copy"]
+    assert len(copy) == 3 and f"copy               3 {100 * copy.mean():>7.1f}%" in r.output
+    assert 0.0 < copy.mean() < 0.05  # copy rows: bytes / achievable HBM bandwidth, within 5 % of the measurements
     no_seconds = tmp_path / "ops.csv"
     no_seconds.write_text("kind,name,dtype,shape\ncopy,c,bf16,1024\n")
     r = invoke("validate", "--data", str(no_seconds))
