@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from hwsim.errors import HwsimError
+from hwsim.errors import HwsimError, SpecError
 
 
 def one_line_errors(fn):
@@ -252,9 +252,16 @@ def estimate(arch, ops_path, out) -> None:
     from hwsim import api
 
     frame = api.estimate(ops_path, arch)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, index=False)
+    _writing(out, lambda: (Path(out).parent.mkdir(parents=True, exist_ok=True), frame.to_csv(out, index=False)))
     click.echo(f"wrote {out} ({len(frame)} rows)", err=True)
+
+
+def _writing(path, write) -> None:
+    """Run ``write()``; an output path that cannot be written is a one-line SpecError, not a traceback."""
+    try:
+        write()
+    except OSError as e:
+        raise SpecError(str(path), "", f"cannot write ({e.strerror or e.__class__.__name__})") from None
 
 
 @main.command()
@@ -268,9 +275,12 @@ def validate(arch, data, plot, worst) -> None:
     from hwsim import api
     from hwsim.validation.validate import parity_plot
 
+    if plot is not None and Path(plot).suffix.lower() != ".png":
+        raise SpecError(plot, "", "--plot: the parity plot is a PNG", allowed="a path ending in .png")
     report = api.validate(data, arch)
     click.echo(report.text(worst))
-    path = parity_plot(report, plot or f"{Path(data).stem}_parity_{report.arch}.png")
+    path = plot or f"{Path(data).stem}_parity_{report.arch}.png"
+    _writing(path, lambda: parity_plot(report, path))
     click.echo(f"wrote {path}", err=True)
 
 

@@ -33,6 +33,11 @@ def invoke(*args):
     return CliRunner().invoke(main, list(args))
 
 
+def assert_one_line_error(r, words):
+    err = r.output.strip()
+    assert r.exit_code == 2 and err.startswith("error:") and words in err and "\n" not in err, err
+
+
 @pytest.fixture(scope="module")
 def h100():
     return load_arch("h100")
@@ -84,10 +89,57 @@ def test_measured_columns_are_kept_apart(tmp_path):
 def test_bad_rows_are_one_line_exit_2(tmp_path, row, words):
     ops = tmp_path / "ops.csv"
     ops.write_text("kind,name,dtype,shape\n" + row + "\n")
-    r = invoke("estimate", "--ops", str(ops), "--out", str(tmp_path / "o.csv"))
-    err = r.output.strip()
-    assert r.exit_code == 2 and err.startswith("error:") and words in err and "\n" not in err, err
+    assert_one_line_error(invoke("estimate", "--ops", str(ops), "--out", str(tmp_path / "o.csv")), words)
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_copy_row_by_hand(h100):
+    """copy_4096MB (2^31 bf16 elements, read + write = 2^33 B) is one copy-engine transfer: 2^33 B over the
+    achievable HBM bandwidth (3.35 TB/s x hbm_efficiency) plus kernel_fixed_s; its energy is static power x
+    time + 8 bits x 2^33 B x bit_j.hbm + 2^33 x ce.bytes (no SM-active power: the SMs stay idle). The
+    calibration file measured 2.8415 ms and 1.0275 J."""
+    p = h100.units["gpu"].params
+    nbytes = 2.0 ** 33
+    t = nbytes / (3.35e12 * p["hbm_efficiency"]) + p["kernel_fixed_s"]
+    e = h100.energy
+    j = e.static_power_w * t + 8 * nbytes * e.bit_j["hbm"] + nbytes * e.action_j["ce.bytes"]
+    row = pd.DataFrame([{"kind": "copy", "name": "copy_4096MB", "dtype": "bf16", "shape": str(2 ** 31)}])
+    pred = estimate(row, h100)
+    assert pred["seconds"][0] == pytest.approx(t, rel=1e-9) and pred["joules"][0] == pytest.approx(j, rel=1e-9)
+    assert pred["seconds"][0] == pytest.approx(2.8415e-3, rel=0.01) and pred["joules"][0] == pytest.approx(1.0275, rel=0.01)
+
+
+def test_unreadable_paths_are_one_line_exit_2(tmp_path):
+    ops = tmp_path / "ops.csv"
+    ops.write_text("kind,name,dtype,shape\ncopy,c,bf16,1024\n")
+    cases = [(("estimate", "--ops", str(tmp_path), "--out", str(tmp_path / "o.csv")), "cannot read file"),
+             (("estimate", "--ops", str(ops), "--out", str(tmp_path)), "cannot write"),
+             (("validate", "--data", str(DATA / "h100_calibration.csv"), "--plot", str(tmp_path / "p.svg")),
+              "a path ending in .png")]
+    extra = tmp_path / "extra.csv"
+    extra.write_text("kind,name,dtype,shape\ngemm,g,bf16,8x8x8,1,2\n")
+    cases.append((("estimate", "--ops", str(extra), "--out", str(tmp_path / "o.csv")), "more fields than the header"))
+    for args, words in cases:
+        r = invoke(*args)
+        err = r.output.strip().splitlines()[-1]
+        assert r.exit_code == 2 and err.startswith("error:") and words in err, (args, r.output)
+
+
+@pytest.mark.parametrize("rows, words", [
+    ("seconds\ngemm,g,bf16,8x8x8,abc", "row 1: seconds: cannot read measured seconds 'abc'"),
+    ("seconds\ngemm,g,bf16,8x8x8,1e-5\ngemm,g,bf16,8x8x8,-1", "row 2: seconds"),
+    ("seconds\ngemm,g,bf16,8x8x8,0", "row 1: seconds"),
+    ("seconds\ngemm,g,bf16,8x8x8,", "row 1: seconds"),
+    ("seconds,joules\ngemm,g,bf16,8x8x8,1e-5,\ngemm,g,bf16,8x8x8,1e-5,lots", "row 2: joules"),
+    ("seconds", "no timed rows"),
+    ("seconds\nidle,idle_2s,,,2.0", "no timed rows"),
+])
+def test_validate_bad_measurements_exit_2(tmp_path, rows, words):
+    data = tmp_path / "m.csv"
+    data.write_text("kind,name,dtype,shape," + rows + "\n")
+    png = tmp_path / "p.png"
+    assert_one_line_error(invoke("validate", "--data", str(data), "--plot", str(png)), words)
+    assert not png.exists()
 
 
 def test_missing_file_or_columns_exit_2(tmp_path):
@@ -108,6 +160,15 @@ def test_validate_prints_mape_and_writes_parity_plot(tmp_path):
     for word in ("gemm", "attn_prefill", "attn_decode", "block_prefill", "copy", "all", "energy", "worst 5"):
         assert word in r.output
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the printed means are the plain mean of |predicted / measured - 1| over the timed rows (idle left out)
+    cal = pd.read_csv(DATA / "h100_calibration.csv")
+    p = estimate(cal, "h100")
+    timed = p[p["kind"] != "idle"]
+    err = (timed["seconds"] / timed["measured_seconds"] - 1).abs()
+    assert f"all               82 {100 * err.mean():>7.1f}%" in r.output
+    copy = err[timed["kind"] == "copy"]
+    assert len(copy) == 3 and f"copy               3 {100 * copy.mean():>7.1f}%" in r.output
+    assert 0.0 < copy.mean() < 0.05  # copy rows: bytes / achievable HBM bandwidth, within 5 % of the measurements
     no_seconds = tmp_path / "ops.csv"
     no_seconds.write_text("kind,name,dtype,shape\ncopy,c,bf16,1024\n")
     r = invoke("validate", "--data", str(no_seconds))
@@ -155,7 +216,7 @@ def test_targets_on_device_bound_holdout_rows(h100):
     hold = hold[~hold.apply(lambda r: (r["kind"], str(r["dtype"]), str(r["shape"])) in OVERLAPS, axis=1)]
     p = _errors(hold, h100)
     e = p[p["gpu_s"] > p["host_s"]].groupby("group")["err"].mean()
-    assert e["gemm"] <= 0.12 and e["attention"] <= 0.15 and e["block"] <= 0.10, e.to_dict()
+    assert e["gemm"] <= 0.10 and e["attention"] <= 0.15 and e["block"] <= 0.10, e.to_dict()
 
 
 def test_energy_within_20_percent(h100):
@@ -164,6 +225,44 @@ def test_energy_within_20_percent(h100):
         assert rep.energy_rows >= 2 and rep.energy_mape <= 0.20, (name, rep.energy_mape)
         per_row = rep.frame.loc[rep.frame["kind"] != "idle", "energy_err"].dropna()
         assert (per_row.abs() <= 0.25).all(), per_row.to_dict()  # issue 5: each GEMM / block within 25 %
+
+
+def _fit_script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fit_h100.py"
+    spec = importlib.util.spec_from_file_location("fit_h100", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_h200_yaml_is_h100_yaml_with_datasheet_changes():
+    """h200.yaml is exactly what scripts/fit_h100.py generates from h100.yaml (name, HBM3e 141 GB at 4.8 TB/s,
+    L2 60 MB): a hand edit of h100.yaml that is not carried over shows up here."""
+    fit = _fit_script()
+    assert fit.h200_text(fit.H100.read_text()) == fit.H200.read_text()
+    h100, h200 = load_arch("h100"), load_arch("h200")
+    assert h200.dram.bandwidth == 4.8e12 and h200.memories[0].capacity == 60e6 and h200.dram.capacity == 141e9
+    assert h200.units["gpu"] == h100.units["gpu"] and h200.clock_hz == h100.clock_hz
+
+
+def test_a100_carries_the_current_h100_fit(h100):
+    """a100.yaml: A100 datasheet figures, the H100's fitted params unchanged, the H100's per-action and per-bit
+    energies unchanged, static and SM-active power scaled by the TDP ratio 400/700, and the L2 bandwidth scaled by
+    SMs x clock (108 x 1.41 GHz / 132 x 1.98 GHz)."""
+    a100 = load_arch("a100")
+    pa, ph = a100.units["gpu"].params, h100.units["gpu"].params
+    assert pa["power_cap_w"] == 400 and {k: v for k, v in pa.items() if k != "power_cap_w"} == \
+        {k: v for k, v in ph.items() if k != "power_cap_w"}
+    ea, eh = a100.energy, h100.energy
+    assert ea.static_power_w == pytest.approx(eh.static_power_w * 400 / 700, rel=1e-3)
+    assert ea.action_j["sm.active_s"] == pytest.approx(eh.action_j["sm.active_s"] * 400 / 700, rel=1e-3)
+    assert {k: v for k, v in ea.action_j.items() if k != "sm.active_s"} == \
+        {k: v for k, v in eh.action_j.items() if k != "sm.active_s" and "fp8" not in k}
+    assert ea.bit_j == eh.bit_j
+    assert a100.memories[0].bandwidth == pytest.approx(h100.memories[0].bandwidth * 108 * 1.41 / (132 * 1.98), rel=0.01)
+    assert a100.units["gpu"].sms == 108 and a100.dram.bandwidth == pytest.approx(2.039e12) and a100.clock_hz == 1.41e9
 
 
 def test_h200_transfer_without_fitting(h100):

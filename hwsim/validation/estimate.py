@@ -7,6 +7,7 @@ the predictions (input columns of those names are kept as ``measured_seconds`` /
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -24,9 +25,17 @@ def read_ops(path: str | Path) -> pd.DataFrame:
     """Read an ops CSV (columns kind,name,dtype,shape; more are kept); SpecError if unreadable."""
     p = Path(path)
     try:
-        frame = pd.read_csv(p, dtype={"kind": str, "name": str, "dtype": str, "shape": str}, keep_default_na=False)
+        with warnings.catch_warnings():
+            # a row with more fields than the header: pandas would shift the columns or drop fields silently
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(p, dtype={"kind": str, "name": str, "dtype": str, "shape": str},
+                                keep_default_na=False, index_col=False)
     except FileNotFoundError:
         raise SpecError(str(p), "", "file not found") from None
+    except (IsADirectoryError, PermissionError) as e:
+        raise SpecError(str(p), "", f"cannot read file ({e.strerror})") from None
+    except pd.errors.ParserWarning:
+        raise SpecError(str(p), "", "not a readable CSV (a row has more fields than the header)") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise SpecError(str(p), "", f"not a readable CSV ({str(e).splitlines()[0]})") from None
     missing = [c for c in COLUMNS if c not in frame.columns]

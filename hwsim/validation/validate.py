@@ -82,7 +82,27 @@ def validate_file(path: str | Path, arch: ArchSpec) -> ValidationReport:
     frame = read_ops(path)
     if "seconds" not in frame.columns:
         raise SpecError(str(path), "columns", "no measured 'seconds' column to compare with")
+    check_measured(frame, str(path))
+    if not (frame["kind"].astype(str).str.strip() != "idle").any():
+        raise SpecError(str(path), "", "no timed rows to compare (only idle rows, or none)")
     return compare(estimate_frame(frame, arch, str(path)), arch.name, str(path))
+
+
+def check_measured(frame: pd.DataFrame, file: str) -> None:
+    """SpecError (file, row, column) unless every ``seconds`` is a positive number and every non-empty
+    ``joules`` too (rows count from 1 below the header, as in :func:`hwsim.validation.estimate.read_cases`)."""
+    for col, required in (("seconds", True), ("joules", False)):
+        if col not in frame.columns:
+            continue
+        text = frame[col].astype(str).str.strip()
+        vals = pd.to_numeric(text, errors="coerce")
+        bad = ~(np.isfinite(vals) & (vals > 0))
+        if not required:
+            bad &= text.ne("") & text.str.lower().ne("nan")
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise SpecError(file, f"row {i + 1}: {col}", f"cannot read measured {col} {text.iloc[i]!r}",
+                            allowed=f"a number > 0{'' if required else ', or empty'}")
 
 
 def parity_plot(report: ValidationReport, out: str | Path) -> Path:
@@ -109,6 +129,6 @@ def parity_plot(report: ValidationReport, out: str | Path) -> Path:
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=120, format="png")  # exactly this path (matplotlib would append .png to a bare name)
     plt.close(fig)
     return out
