@@ -3,7 +3,7 @@
 Decode throughput (tokens/s of one device holding a tensor-parallel shard, as NeuPIMs' configs shard the models:
 casys-kaist/NeuPIMs configs/model_configs/*.json n_tp / n_pp) for four systems:
 
-* gpu_only: arch_configs/a100.yaml, mapping gpu_only (roofline at datasheet peaks);
+* gpu_only: arch_configs/a100.yaml, mapping gpu_only (the calibrated GPU model, H100-fitted efficiencies);
 * npu_only: arch_configs/neupims_npu_only.yaml, mapping npu_only (attention GEMVs on the systolic arrays);
 * naive:    arch_configs/neupims.yaml, mapping pim_blocked, no sub-batching (NeuPIMs' npu+pim branch);
 * neupims:  arch_configs/neupims.yaml, mapping neupims (dual row buffers), two interleaved sub-batches when

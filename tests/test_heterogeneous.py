@@ -185,3 +185,26 @@ def test_scripts_bad_arguments_exit_2_without_traceback(script, args, message):
     r = subprocess.run([sys.executable, str(SCRIPTS / script), *args], capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(SCRIPTS.parent)}, timeout=300)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_reproduce_neupims_json_ratios_come_from_the_throughputs():
+    """scripts/reproduce_neupims.py --json on two Llama-2-7B points (4 layers unrolled for interleaving): every
+    ratio is NeuPIMs' tokens/s over the baseline's, batch 256 interleaves two sub-batches and batch 64 does not
+    (NeuPIMs' README rule), so at batch 64 NeuPIMs equals the naive system exactly; the summary's geometric
+    means are those of the points' ratios."""
+    r = subprocess.run([sys.executable, str(SCRIPTS / "reproduce_neupims.py"), "--json", "--models", "llama2_7b",
+                        "--batches", "64,256", "--kv-lens", "256", "--layers", "4"], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(SCRIPTS.parent)}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    small, big = out["points"]
+    assert (small["sub_batches"], big["sub_batches"]) == (1, 2) and small["fits"] and big["fits"]
+    for p in out["points"]:
+        t = p["tokens_per_s"]
+        assert p["ratios"] == {b: t["neupims"] / t[b] for b in ("gpu_only", "npu_only", "naive")}
+    assert small["tokens_per_s"]["neupims"] == small["tokens_per_s"]["naive"]
+    assert big["tokens_per_s"]["neupims_one_batch"] == big["tokens_per_s"]["naive"]
+    gm = (small["ratios"]["npu_only"] * big["ratios"]["npu_only"]) ** 0.5
+    assert out["summary"]["npu_only"]["geomean_fitting"] == pytest.approx(gm, rel=1e-12)
+    assert out["summary"]["npu_only"]["geomean_fitting_sub_batched"] == pytest.approx(big["ratios"]["npu_only"])
+    assert out["paper"] == {"gpu_only": 3.0, "npu_only": 2.4, "naive": 1.6} and not out["interrupted"]
