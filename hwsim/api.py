@@ -14,7 +14,7 @@ from hwsim.arch.loader import load_arch
 from hwsim.arch.spec import ArchSpec
 from hwsim.arch.summary import arch_summary
 from hwsim.engines.base import cost_op
-from hwsim.errors import SpecError
+from hwsim.errors import HwsimError, SpecError  # noqa: F401  (HwsimError: scripts catch it)
 from hwsim.mapping.mapper import load_policy, map_workload
 from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
@@ -31,6 +31,23 @@ from hwsim.workload.models import ModelSpec, load_model
 
 BLOCK_PARAMS = ("phase", "batch", "seq", "kv_len", "past_len", "fused_attention", "kv_append")
 SCHEDULES = ("list", "event")
+
+
+def int_list(text: str) -> list[int]:
+    """An ``argparse`` type for the scripts' comma-separated sizes: ``"64,128"`` -> ``[64, 128]``, each >= 1.
+
+    >>> int_list("64,128")
+    [64, 128]
+    """
+    import argparse
+
+    try:
+        values = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers") from None
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: every value must be an integer >= 1")
+    return values
 
 
 def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPolicy | str | None = None,

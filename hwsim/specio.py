@@ -115,9 +115,11 @@ def validate(model: type[M], data: dict[str, Any], file: str) -> M:
 def spec_error(file: str, e: pydantic.ValidationError) -> SpecError:
     err = e.errors()[0]
     loc = [str(x) for x in err.get("loc", ())]
-    # drop pydantic's internal tags for discriminated unions, e.g. units.mxu.systolic.rows -> units.mxu.rows
-    tags = {"systolic", "vector", "tensor_engine", "pim", "function-after", "function-before"}
-    loc = [x for x in loc if x not in tags and not x.startswith("function-")]
+    # drop pydantic's internal tags for discriminated unions, e.g. units.mxu.systolic.rows -> units.mxu.rows;
+    # a tag follows the union's key, so a unit *named* like a kind stays: units.pim.pim.mode -> units.pim.mode
+    tags = {"systolic", "vector", "tensor_engine", "pim"}
+    loc = [x for i, x in enumerate(loc) if not x.startswith("function-")
+           and not (x in tags and i >= 2 and loc[i - 2] == "units")]
     msg = err.get("msg", "invalid value")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]

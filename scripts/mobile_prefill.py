@@ -17,7 +17,7 @@ import argparse
 import json
 import sys
 
-from hwsim.api import chunked_prefill, load_arch, load_model
+from hwsim.api import HwsimError, chunked_prefill, int_list, load_arch, load_model
 
 CLAIM_TOKENS_PER_S = 1000.0  # mllm-NPU abstract: "more than 1,000 tokens/sec prefilling ... Qwen1.5-1.8B"
 INT8 = ["precision.weights=int8", "precision.activations=int8", "precision.kv_cache=int8",
@@ -62,11 +62,15 @@ def table(out: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--prompts", default="256,512,1024,2048")
+    ap.add_argument("--prompts", type=int_list, default="256,512,1024,2048")
     ap.add_argument("--chunk", type=int, default=256)
-    ap.add_argument("--chunks", default="64,128,256,512", help="chunk sizes swept at the longest prompt")
+    ap.add_argument("--chunks", type=int_list, default="64,128,256,512", help="chunk sizes swept at the longest prompt")
     a = ap.parse_args(argv)
-    out = scenario([int(x) for x in a.prompts.split(",")], a.chunk, [int(x) for x in a.chunks.split(",")])
+    try:
+        out = scenario(a.prompts, a.chunk, a.chunks)
+    except HwsimError as e:  # e.g. --chunk 0
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     print(json.dumps(out, indent=1) if a.json else table(out))
     return 0
 

@@ -3,7 +3,7 @@
 Decode throughput (tokens/s of one device holding a tensor-parallel shard, as NeuPIMs' configs shard the models:
 casys-kaist/NeuPIMs configs/model_configs/*.json n_tp / n_pp) for four systems:
 
-* gpu_only: arch_configs/a100.yaml, mapping gpu_only (roofline at datasheet peaks);
+* gpu_only: arch_configs/a100.yaml, mapping gpu_only (the calibrated GPU model, H100-fitted efficiencies);
 * npu_only: arch_configs/neupims_npu_only.yaml, mapping npu_only (attention GEMVs on the systolic arrays);
 * naive:    arch_configs/neupims.yaml, mapping pim_blocked, no sub-batching (NeuPIMs' npu+pim branch);
 * neupims:  arch_configs/neupims.yaml, mapping neupims (dual row buffers), two interleaved sub-batches when
@@ -21,7 +21,7 @@ import json
 import math
 import sys
 
-from hwsim.api import decode_step, load_arch, load_model, shard
+from hwsim.api import HwsimError, decode_step, int_list, load_arch, load_model, shard
 
 PAPER = {"gpu_only": 3.0, "npu_only": 2.4, "naive": 1.6}  # arXiv:2403.00579 abstract (v3)
 PARALLEL = {"gpt3_7b": (4, 1), "gpt3_13b": (4, 1), "gpt3_30b": (4, 2), "gpt3_175b": (8, 4), "llama2_7b": (4, 1)}
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ap.add_argument("--models", default="gpt3_13b,llama2_7b")
-    ap.add_argument("--batches", default="64,128,256,512")
-    ap.add_argument("--kv-lens", default="256,512,1024")
+    ap.add_argument("--batches", type=int_list, default="64,128,256,512")
+    ap.add_argument("--kv-lens", type=int_list, default="256,512,1024")
     ap.add_argument("--layers", type=int, default=None, help="layers unrolled for interleaving (default all)")
     ap.add_argument("--engine", default="analytical", choices=["analytical", "cycle"],
                     help="cycle: PIM ops by the command-level simulator (other units fall back as noted)")
@@ -109,13 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         for name in a.models.split(","):
             tp, pp = PARALLEL.get(name, (1, 1))
             model = shard(load_model(name, FP16), tp, pp)
-            for batch in (int(x) for x in a.batches.split(",")):
-                for kv in (int(x) for x in a.kv_lens.split(",")):
+            for batch in a.batches:
+                for kv in a.kv_lens:
                     print(f"{name} tp{tp} pp{pp} batch {batch} kv_len {kv}", file=sys.stderr)
                     points.append(point(name, model, archs, batch, kv, a.layers, a.engine))
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: printing the points done", file=sys.stderr)
+    except HwsimError as e:  # an unknown model, a --layers that does not divide the model's, ...
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     systems = {k: {"arch": v[0], "mapping": v[1]} for k, v in SYSTEMS.items()}
     out = {"paper": PAPER, "engine": a.engine, "systems": systems,
            "sub_batch_min": SUB_BATCH_MIN, "parallelism": {m: PARALLEL.get(m, (1, 1)) for m in a.models.split(",")},

@@ -1,17 +1,23 @@
 """Heterogeneous execution: shipped mapping policies, list/event agreement, NeuPIMs ordering, scenarios."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from hwsim.api import chunked_prefill, decode_step, evaluate, load_arch, load_model, shard
 from hwsim.cli import main
+from hwsim.errors import SpecError
 from hwsim.mapping.mapper import load_policy, map_workload
 from hwsim.schedule import demands
 from hwsim.workload import build_block
 from hwsim.workload.interleave import interleaved_decode
 
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 FP16 = ["precision.weights=fp16", "precision.activations=fp16", "precision.kv_cache=fp16"]
 
 
@@ -51,6 +57,24 @@ def test_baseline_policies(gpt3_shard):
     assert "pim" not in npu_on_neupims.values()
     gpu, _ = _units(wl, "a100", "gpu_only")
     assert set(gpu.values()) == {"gpu"}
+
+
+@pytest.mark.parametrize("rule,message", [
+    ("{ops: attn_score, phase: decoding, unit: pim}", "rules.0.phase: Input should be 'prefill' or 'decode'"),
+    ("{group: matmul, unit: sa}", "rules.0.group: Input should be 'matmul_like', 'vector'"),
+    ("{ops: attn_score, unit: pim, colour: red}", "rules.0.colour: unknown field"),
+])
+def test_bad_policy_fields_are_one_line_errors(tmp_path, rule, message):
+    """A misspelt phase used to make its rule never match (so the PIM silently went unused), a misspelt
+    group raised KeyError; both now name the file, the rule and what is allowed."""
+    p = tmp_path / "policy.yaml"
+    p.write_text(f"name: p\nrules:\n  - {rule}\n")
+    with pytest.raises(SpecError, match=message) as e:
+        load_policy(p)
+    assert str(e.value).startswith(str(p)) and "\n" not in str(e.value)
+    p.write_text("name: p\nfallback: greedy\nrules: []\n")
+    with pytest.raises(SpecError, match="fallback: Input should be 'fastest' or 'error'"):
+        load_policy(p)
 
 
 def test_policy_rules_match_interleaved_ops_by_block_name(gpt3_shard):
@@ -142,5 +166,45 @@ def test_cli_schedule_and_sub_batches():
     out = json.loads(r.output)
     assert out["params"]["sub_batches"] == 2 and "schedule: event (ready order)" in out["notes"]
     assert len(out["schedule"]) == 2 * 2 * 13
+    for args, err in ((["--sub-batches", "2", "--batch", "1"], "cannot split batch 1 into 2 sub-batches"),
+                      (["--mapping", "nosuch"], "unknown mapping policy"),
+                      (["--set", "units.pim.timing.tRP=-2"], "units.pim: tRP must be an int >= 0")):
+        r = CliRunner().invoke(main, ["run", "--arch", "neupims", "--workload", "gpt3_7b", "--kv-len", "64", *args])
+        assert r.exit_code == 2 and r.output.count("\n") == 1 and err in r.output, r.output
     bad = CliRunner().invoke(main, ["run", "--phase", "prefill", "--sub-batches", "2"])
     assert bad.exit_code == 2 and bad.output.count("\n") == 1 and "sub-batch interleaving is for decode" in bad.output
+
+
+@pytest.mark.parametrize("script,args,message", [
+    ("reproduce_neupims.py", ["--models", "gpt5"], "error: gpt5: unknown workload"),
+    ("reproduce_neupims.py", ["--batches", "64,x"], "argument --batches: '64,x' is not a comma-separated list"),
+    ("reproduce_neupims.py", ["--kv-lens", "0"], "argument --kv-lens: '0': every value must be an integer >= 1"),
+    ("mobile_prefill.py", ["--chunk", "0"], "error: <arguments>: prompt_len/chunk: must be positive"),
+])
+def test_scripts_bad_arguments_exit_2_without_traceback(script, args, message):
+    r = subprocess.run([sys.executable, str(SCRIPTS / script), *args], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(SCRIPTS.parent)}, timeout=300)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_reproduce_neupims_json_ratios_come_from_the_throughputs():
+    """scripts/reproduce_neupims.py --json on two Llama-2-7B points (4 layers unrolled for interleaving): every
+    ratio is NeuPIMs' tokens/s over the baseline's, batch 256 interleaves two sub-batches and batch 64 does not
+    (NeuPIMs' README rule), so at batch 64 NeuPIMs equals the naive system exactly; the summary's geometric
+    means are those of the points' ratios."""
+    r = subprocess.run([sys.executable, str(SCRIPTS / "reproduce_neupims.py"), "--json", "--models", "llama2_7b",
+                        "--batches", "64,256", "--kv-lens", "256", "--layers", "4"], capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(SCRIPTS.parent)}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    small, big = out["points"]
+    assert (small["sub_batches"], big["sub_batches"]) == (1, 2) and small["fits"] and big["fits"]
+    for p in out["points"]:
+        t = p["tokens_per_s"]
+        assert p["ratios"] == {b: t["neupims"] / t[b] for b in ("gpu_only", "npu_only", "naive")}
+    assert small["tokens_per_s"]["neupims"] == small["tokens_per_s"]["naive"]
+    assert big["tokens_per_s"]["neupims_one_batch"] == big["tokens_per_s"]["naive"]
+    gm = (small["ratios"]["npu_only"] * big["ratios"]["npu_only"]) ** 0.5
+    assert out["summary"]["npu_only"]["geomean_fitting"] == pytest.approx(gm, rel=1e-12)
+    assert out["summary"]["npu_only"]["geomean_fitting_sub_batched"] == pytest.approx(big["ratios"]["npu_only"])
+    assert out["paper"] == {"gpu_only": 3.0, "npu_only": 2.4, "naive": 1.6} and not out["interrupted"]

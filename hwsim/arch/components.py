@@ -224,6 +224,12 @@ class PimUnit(ComputeUnit):
         bad = sorted(set(self.timing) - known)
         if bad:
             raise ValueError(f"unknown timing field(s) {', '.join(bad)}; allowed: {', '.join(sorted(known))}")
+        from hwsim.engines.pim import pim_device
+
+        _, t = pim_device(self)  # DramTiming / PimOrganization check their own values (one-line ValueError)
+        if t.tRFC + t.tRP >= t.tREFI:
+            raise ValueError(f"timing: tRFC {t.tRFC} + tRP {t.tRP} must be below tREFI {t.tREFI} (a refresh "
+                             "must leave time to open a row)")
         return self
 
     def peak_flops_s(self, dtype: DType, clock_hz: float) -> float:

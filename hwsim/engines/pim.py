@@ -34,7 +34,7 @@ from hwsim.engines.base import Engine, register_engine
 from hwsim.engines.pim_equations import gemv_equations
 from hwsim.engines.pim_layout import gemv_steps
 from hwsim.engines.pim_timing import PRESETS, DramTiming, PimOrganization
-from hwsim.errors import UnsupportedOpError
+from hwsim.errors import MappingError, UnsupportedOpError
 from hwsim.ppa import pim as _pim_ppa  # noqa: F401  (registers the PIM kind's area, power and energies)
 from hwsim.result import Bound, CostResult, Fidelity
 from hwsim.workload.ops import Op, OpKind, TensorRole
@@ -181,6 +181,16 @@ def gemv_cost(rows: int, cols: int, vectors: int, dtype_bytes: int, org: PimOrga
     return GemvCost(float(alone.pim_cycles), mac, bank_bytes, vec, res, steps.n_steps, Fidelity.CYCLE, share)
 
 
+def _blocked_option(options, unit: str) -> bool:
+    """The mapping's ``blocked`` option (the PIM engine's only one), checked: true or false."""
+    unknown = sorted(set(options) - {"blocked"})
+    value = options.get("blocked", False)
+    if unknown or not isinstance(value, bool):
+        what = f"unknown option(s) {', '.join(unknown)}" if unknown else f"options.blocked {value!r} is not a boolean"
+        raise MappingError(f"mapping rule for PIM unit {unit}: {what} (allowed: blocked: true | false)")
+    return value
+
+
 @register_engine
 class PimEngine(Engine):
     """PIM GEMV timing (closed form or command-level simulation, docs/pim.md) and its energy actions."""
@@ -194,7 +204,7 @@ class PimEngine(Engine):
         u: PimUnit = arch.units[unit]
         s = gemv_shape(op, u)
         org, t = pim_device(u)
-        blocked = not org.dual_row_buffer or bool(mapping.options.get("blocked", False))
+        blocked = not org.dual_row_buffer or _blocked_option(mapping.options, unit)
         if blocked:
             org = replace(org, dual_row_buffer=False)
         load = channel_load(s, org.channels, u.placement)

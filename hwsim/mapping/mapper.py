@@ -56,7 +56,7 @@ def map_workload(workload: Workload, arch: ArchSpec, policy: MappingPolicy | Non
         rule = policy.rule_for(op, phase)
         if rule is not None:
             if rule.unit not in arch.units:
-                raise SpecError(policy.name, "rules.unit", f"unknown unit {rule.unit!r}",
+                raise SpecError(policy.name, f"rules.{policy.rules.index(rule)}.unit", f"unknown unit {rule.unit!r}",
                                 allowed=", ".join(arch.units))
             om = OpMapping(op.name, rule.unit, rule.dataflow, rule.tiles, (f"policy {policy.name}",), rule.options)
             _check(op, om, arch, coster)

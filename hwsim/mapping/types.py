@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any, Mapping as MappingT
+from typing import Any, Literal, Mapping as MappingT
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -65,8 +65,9 @@ class MappingRule(BaseModel):
     unit: str
     ops: str | None = Field(None, description="glob on op names, e.g. 'attn_*'")
     kind: OpKind | None = None
-    group: str | None = Field(None, description="matmul_like, vector, data_movement or all")
-    phase: str | None = None
+    group: Literal["matmul_like", "vector", "data_movement", "all"] | None = Field(
+        None, description="op group (keys of _GROUPS)")
+    phase: Literal["prefill", "decode"] | None = Field(None, description="workload.blocks.Phase values")
     gemv_only: bool = False
     dataflow: Dataflow | None = None
     tiles: dict[str, int] = Field(default_factory=dict)
@@ -93,7 +94,7 @@ class MappingPolicy(BaseModel):
     name: str = "auto"
     description: str = ""
     rules: tuple[MappingRule, ...] = ()
-    fallback: str = Field("fastest", description="'fastest' (greedy over units) or 'error'")
+    fallback: Literal["fastest", "error"] = Field("fastest", description="'fastest' (greedy over units) or 'error'")
 
     def rule_for(self, op: Op, phase: str | None) -> MappingRule | None:
         for r in self.rules:

@@ -8,7 +8,7 @@ from hwsim.engines.base import cost_op
 from hwsim.engines.pim import ChannelLoad, GemvShape, channel_load, gemv_shape
 from hwsim.engines.pim_equations import gemv_equations
 from hwsim.engines.pim_timing import HBM2_NEUPIMS, HBM2_NEUPIMS_TIMING
-from hwsim.errors import SpecError, UnsupportedOpError
+from hwsim.errors import MappingError, SpecError, UnsupportedOpError
 from hwsim.mapping.types import OpMapping
 from hwsim.ppa.area import area_breakdown
 from hwsim.ppa.energy import dynamic_energy, peak_dynamic_power_w
@@ -129,11 +129,26 @@ def test_area_and_peak_power_registered(neupims):
     ("units.pim.preset=HBM9", "unknown PIM preset"),
     ("units.pim.timing={tXYZ: 3}", "unknown timing field"),
     ("units.pim.memory=ddr", "not a memory level"),
+    ("units.pim.timing.tRCD=-1", "units.pim: tRCD must be an int >= 0 cycles, got -1"),
+    ("units.pim.timing.tCCD_PIM=0", "units.pim: tCCD_PIM must be >= 1 cycle, got 0"),
+    ("units.pim.timing.tREFI=100", r"units.pim: timing: tRFC 260 \+ tRP 14 must be below tREFI 100"),
+    ("units.pim.mode=diagonal", "units.pim.mode: Input should be 'all_bank' or 'per_bank'"),
 ])
 def test_bad_pim_specs_are_one_line_errors(override, message):
+    """The field path keeps the unit's name even when it is also a kind (the unit is named ``pim``)."""
     with pytest.raises(SpecError, match=message) as e:
         load_arch("neupims", [override])
     assert "\n" not in str(e.value) and str(e.value).startswith("arch_configs/neupims.yaml: ")
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"blocked": "maybe"}, "options.blocked 'maybe' is not a boolean"),
+    ({"blokced": True}, "unknown option.s. blokced"),
+])
+def test_bad_pim_mapping_options_are_errors(neupims, options, message):
+    """A misspelt or non-boolean ``blocked`` must not silently pick a mode (``bool("maybe")`` is True)."""
+    with pytest.raises(MappingError, match=message):
+        _pim(_decode().op("attn_score"), neupims, **options)
 
 
 def test_energy_conservation_with_pim(neupims):

@@ -15,6 +15,7 @@ import pytest
 
 from hwsim.engines.pim_equations import gemv_equations
 from hwsim.engines.pim_layout import gemv_steps, host_requests
+from hwsim.engines.pim_kernels import simulate_channel as kernel_channel
 from hwsim.engines.pim_params import STAT_NAMES, pack_params
 from hwsim.engines.pim_reference import simulate_channel as reference_channel
 from hwsim.engines.pim_sim import simulate_gemv
@@ -111,6 +112,30 @@ def test_gang_act_fills_the_faw_window_neupims():
     assert stats["pim_done_cycle"] == 153
     weighted = [t for t, _, c, lo, _ in log if c == "ACT" and lo < 16]  # rank 0: each fills the window
     assert all(b - a >= HBM2_NEUPIMS_TIMING.tFAW for a, b in zip(weighted, weighted[1:]))
+
+
+@pytest.mark.parametrize("groups, banks, timeline", [
+    (2, 1, [(0, "ACT", 0), (1, "ACT", 1), (3, "RD", 0), (4, "RD", 1), (5, "RD", 0), (6, "RD", 1)]),
+    (1, 2, [(0, "ACT", 0), (2, "ACT", 1), (3, "RD", 0), (5, "RD", 0), (7, "RD", 1), (9, "RD", 1)]),
+])
+def test_host_reads_tccd_and_trrd_short_and_long(groups, banks, timeline):
+    """Four host reads arriving at 0 (row 5 of bank 0 twice, then of bank 1 twice); no PIM work.
+    tRRD_S 1, tRRD_L 2, tCCD_S 1 (gap_s 1), tCCD_L 2 (gap_l 2), tRCD 3.
+
+    Two bank groups of one bank: ACT b0 at 0, ACT b1 at 0 + tRRD_S = 1; RD b0 at 0 + tRCD = 3; then b1's
+    RD is legal at max(1 + tRCD, 3 + gap_s) = 4 before b0's row hit at 3 + gap_l = 5; b1's hit at 4 + gap_l
+    = 6. Data at RD + CL 2 + burst 1: 6, 8, 7, 9 (requests in arrival order).
+    One bank group of two banks: ACT b1 waits tRRD_L (2); every RD is in the same group, gap_l apart:
+    3, then b0's hit and b1's first RD tie at 5 (the oldest goes), then 7, 9. Data at 6, 8, 10, 12.
+    """
+    org = replace(TINY, bank_groups=groups, banks_per_group=banks)
+    host = (_a(0, 0, 1, 1), _a(5, 5, 5, 5), _a(0, 0, 0, 0), _a(0, 0, 0, 0))
+    stats, log, done = _twin(org, TT, NONE, NONE, NONE, host=host)
+    assert [(t, c, lo) for t, _, c, lo, _ in log] == timeline
+    assert list(done) == ([6, 8, 7, 9] if groups == 2 else [6, 8, 10, 12])
+    assert (stats["host_row_misses"], stats["host_row_hits"]) == (2, 2)
+    k_stats, k_done = kernel_channel(pack_params(org, TT, False), NONE, NONE, NONE, *host)  # the Numba kernel
+    assert list(k_done) == list(done) and dict(zip(STAT_NAMES, k_stats)) == stats
 
 
 def test_blocked_mode_timeline_with_one_host_read():
