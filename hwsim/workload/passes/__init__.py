@@ -41,7 +41,7 @@ def apply_variants(ops: list[Op], after: list[tuple[str, str]], model, ctx: Bloc
     if model.attention_sparsity is not None:
         ops = attention_sparsity.apply(ops, model, ctx)
     if model.weight_sparsity is not None:
-        ops = weight_sparsity.apply(ops, model.weight_sparsity)
+        ops = weight_sparsity.apply(ops, model.weight_sparsity, model.name)
     if model.quantization is not None:
         ops, extra = quantize.apply(ops, model)
         after += extra
