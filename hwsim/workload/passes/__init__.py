@@ -43,7 +43,7 @@ def apply_variants(ops: list[Op], after: list[tuple[str, str]], model, ctx: Bloc
     if model.weight_sparsity is not None:
         ops = weight_sparsity.apply(ops, model.weight_sparsity, model.name)
     if model.quantization is not None:
-        ops, extra = quantize.apply(ops, model)
+        ops, extra = quantize.apply(ops, model, after)
         after += extra
     if model.skip is not None:
         ops = skip.apply(ops, model.skip, ctx)
