@@ -56,5 +56,8 @@ def variant_label(model) -> str | None:
     for name in ("attention_sparsity", "weight_sparsity", "quantization", "skip"):
         v = getattr(model, name)
         if v is not None:
-            parts.append(f"{name}={v.model_dump_json(exclude_defaults=True)}")
+            text = v.model_dump_json(exclude_defaults=True)
+            if "kind" in type(v).model_fields and '"kind"' not in text:  # block sparsity is the default kind
+                text = f'{{"kind":"{v.kind}"' + ("," + text[1:] if text != "{}" else "}")
+            parts.append(f"{name}={text}")
     return "; ".join(parts) or None
