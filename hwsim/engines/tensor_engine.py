@@ -94,8 +94,8 @@ def _attention(gp: GpuParams, op, warm: bool) -> KernelCost:
     d = op.dims
     e = op.inputs[0].dtype.bytes
     kvh = d.get("KVH", d["H"])
-    # K and V as stored (the cache's format and scales; inputs after q): their bytes over their elements
-    e_kv = sum(t.bytes for t in op.inputs[1:]) / max(2 * d["B"] * kvh * d["Lkv"] * d["D"], 1)
+    # bytes per K/V element as stored (the cache's format with its scales; the inputs after q)
+    e_kv = sum(t.bytes for t in op.inputs[1:]) / max(sum(t.elements for t in op.inputs[1:]), 1)
     args = (gp, d["B"], d["H"], kvh, d["Lq"], d["Lkv"], d["D"], op.dtype, e)
     if d["Lq"] <= gp["decode_q_tile"]:
         return decode_kernel(*args, op.acc_dtype, warm, e_kv=e_kv)
