@@ -66,8 +66,11 @@ def _cells(row, area: bool) -> list[str]:
 
 def table(params: tuple[str, ...], df: pd.DataFrame) -> str:
     """One space's rows: swept values and block, then latency (x base), energy (x base) and, where it varies,
-    area per arch; an area that no swept value changes is given once, under the table."""
+    area per arch; an area that no swept value changes, and a parameter with one value, are given once, under
+    the table."""
     archs = list(dict.fromkeys(df["arch"]))
+    fixed_params = [p for p in params if df[p].nunique(dropna=False) == 1 and len(params) > 1]
+    params = tuple(p for p in params if p not in fixed_params)  # a one-value parameter is stated once, below
     keys = list(params) + ["block"]
     fixed = {a: df.loc[(df.arch == a) & df.error.isna(), "area_mm2"].unique() for a in archs}
     fixed = {a: v[0] for a, v in fixed.items() if len(v) == 1}
@@ -84,6 +87,7 @@ def table(params: tuple[str, ...], df: pd.DataFrame) -> str:
     lines = _table(head, rows, "l" * len(keys) + "r" * (len(head) - len(keys)))
     if fixed:
         lines.append("area (no swept value changes it): " + ", ".join(f"{a} {v:.1f} mm2" for a, v in fixed.items()))
+    lines += [f"every row: {p} = {df[p].iloc[0]}" for p in fixed_params]
     return "\n".join(lines)
 
 

@@ -69,6 +69,14 @@ class SparsitySupport(Part):
                                         "default: the format's own (2:4 -> 2, bitmap -> 1/density, block -> "
                                         "32 per block)")
 
+    @field_validator("weight_nm")
+    @classmethod
+    def _n_le_m(cls, v: tuple) -> tuple:
+        for n, m in v:
+            if not 0 < n <= m:
+                raise ValueError(f"each N:M pattern needs 0 < n <= m, e.g. [2, 4]; got [{n}, {m}]")
+        return v
+
     def skips_weights(self, pattern: str, n: int = 0, m: int = 0) -> bool:
         """True if the unit runs weight sparsity ``pattern`` ("nm", "block", "unstructured") compressed."""
         if pattern == "nm":

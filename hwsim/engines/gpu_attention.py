@@ -83,16 +83,18 @@ def fa2_num_splits(batch_heads: int, sms: int, blocks: int, max_splits: int = MA
 
 
 def prefill_kernel(gp: GpuParams, b: int, h: int, kvh: int, lq: int, lkv: int, d: int, dtype: DType, e: float,
-                   causal: bool, acc: DType) -> KernelCost:
-    """Flash-attention forward over a prompt (module docstring)."""
+                   causal: bool, acc: DType, e_kv: float | None = None) -> KernelCost:
+    """Flash-attention forward over a prompt (module docstring); ``e`` bytes per element of Q and O, ``e_kv``
+    of K and V as stored (default ``e``; a quantised K/V with its scales is narrower)."""
+    e_kv = e if e_kv is None else e_kv
     bq, bkv = int(gp["attn_q_tile"]), int(gp["attn_kv_tile"])
     works = kv_blocks_per_q_block(lq, lkv, bq, bkv, causal)
     pairs = b * h * sum(works)
     peak = gp.tensor_flops_per_sm[dtype] / 2.0 * gp.clock_hz * gp["attn_efficiency"]
     t_pair = max(2.0 * bq * bkv * d / peak, bq * bkv / (gp["softmax_per_clk"] * gp.clock_hz))
     compute = lpt_makespan([gp["attn_cta_fixed_s"] + w * t_pair for w in works], b * h, gp.sms)
-    hbm = (2 * b * h * lq * d + 2 * b * kvh * lkv * d) * e
-    l2 = (b * h * len(works) * 2 * bq * d + pairs * 2 * bkv * d) * e
+    hbm = 2 * b * h * lq * d * e + 2 * b * kvh * lkv * d * e_kv
+    l2 = b * h * len(works) * 2 * bq * d * e + pairs * 2 * bkv * d * e_kv
     return finish(gp, f"flash prefill {bq}x{bkv}", compute, hbm, l2, mac_action=f"mac.{dtype.value}.{acc.value}",
                   macs=2.0 * pairs * bq * bkv * d, alu_action=f"alu.{acc.value}",
                   fixed_s=gp["kernel_fixed_s"] + gp["attn_fixed_s"],
@@ -101,8 +103,10 @@ def prefill_kernel(gp: GpuParams, b: int, h: int, kvh: int, lq: int, lkv: int, d
 
 
 def decode_kernel(gp: GpuParams, b: int, h: int, kvh: int, lq: int, lkv: int, d: int, dtype: DType, e: float,
-                  acc: DType, warm: bool = False) -> KernelCost:
-    """Split-KV decode attention (module docstring)."""
+                  acc: DType, warm: bool = False, e_kv: float | None = None) -> KernelCost:
+    """Split-KV decode attention (module docstring); ``e_kv``: bytes per cached K/V element as stored (default
+    ``e``), so a quantised KV cache moves its own bytes."""
+    e_kv = e if e_kv is None else e_kv
     bq, bkv = int(gp["decode_q_tile"]), int(gp["attn_kv_tile"])
     blocks = math.ceil(lkv / bkv)
     s = fa2_num_splits(b * h, gp.sms, blocks)
@@ -110,9 +114,9 @@ def decode_kernel(gp: GpuParams, b: int, h: int, kvh: int, lq: int, lkv: int, d:
     padded = b * h * math.ceil(lq / bq) * bq * lkv * d * 2.0
     peak = gp.tensor_flops_per_sm[dtype] / 2.0 * gp.clock_hz * gp["attn_efficiency"]
     compute = padded / (peak * min(gp.sms, ctas))
-    kv = 2 * b * kvh * lkv * d * e
+    kv = 2 * b * kvh * lkv * d * e_kv
     qo = 2 * b * h * lq * d * e
-    l2 = b * h * 2 * lkv * d * e + qo + (2 * b * h * lq * s * (d + 2) * 4.0 if s > 1 else 0.0)
+    l2 = b * h * 2 * lkv * d * e_kv + qo + (2 * b * h * lq * s * (d + 2) * 4.0 if s > 1 else 0.0)
     bw = float(gp.grid_bw(ctas, gp.hbm_bw * gp["decode_efficiency"]))
     kernels = 2 if s > 1 else 1
     fixed = gp["kernel_fixed_s"] * kernels + (gp["decode_fixed_s"] if s > 1 else 0.0)

@@ -93,10 +93,13 @@ def _attention(gp: GpuParams, op, warm: bool) -> KernelCost:
         raise UnsupportedOpError(f"{gp.unit} has no tensor-core attention kernel for {op.dtype.value}")
     d = op.dims
     e = op.inputs[0].dtype.bytes
-    args = (gp, d["B"], d["H"], d.get("KVH", d["H"]), d["Lq"], d["Lkv"], d["D"], op.dtype, e)
+    kvh = d.get("KVH", d["H"])
+    # bytes per K/V element as stored (the cache's format with its scales; the inputs after q)
+    e_kv = sum(t.bytes for t in op.inputs[1:]) / max(sum(t.elements for t in op.inputs[1:]), 1)
+    args = (gp, d["B"], d["H"], kvh, d["Lq"], d["Lkv"], d["D"], op.dtype, e)
     if d["Lq"] <= gp["decode_q_tile"]:
-        return decode_kernel(*args, op.acc_dtype, warm)
-    return prefill_kernel(*args, bool(op.attrs.get("causal", False)), op.acc_dtype)
+        return decode_kernel(*args, op.acc_dtype, warm, e_kv=e_kv)
+    return prefill_kernel(*args, bool(op.attrs.get("causal", False)), op.acc_dtype, e_kv=e_kv)
 
 
 _HOST = {OpKind.GEMM: "host_gemm_s", OpKind.CONV2D: "host_gemm_s", OpKind.ATTENTION: "host_attention_s",

@@ -100,7 +100,8 @@ class WeightSparsity(_Frozen):
     n: int | None = Field(None, gt=0)
     m: int | None = Field(None, gt=0)
     density: float | None = Field(None, gt=0, le=1)
-    block_size: int = Field(32, gt=0)
+    block_size: int = Field(32, gt=0, description="pattern block: tile edge in weights (32 is a stated default, "
+                            "not a published figure; set the pruning's own block shape)")
     layers: tuple[str, ...] = Field(("qkv_proj", "o_proj", "gate_up", "up", "down", "experts_*", "shared_*"),
                                     description="GEMM op names (globs) whose weights are sparse")
 

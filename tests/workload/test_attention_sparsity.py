@@ -121,3 +121,11 @@ def test_sparser_is_never_slower_on_a_capable_unit(d, kv, b):
     assert sp.cost("attn_score").flops == 2 * 12 * keys * 64 <= dense.cost("attn_score").flops
     assert sp.latency_s <= dense.latency_s * (1 + 1e-12)
     assert sp.params["variants"] != dense.params.get("variants") and sp.inputs_hash != dense.inputs_hash
+
+
+def test_variant_label_names_the_attention_kind():
+    """The run header and the sweep's variants column say which sparsity it is, also for the default kind."""
+    wl = build_block(load_model("llama2_7b", [BLOCK]), "decode", 1, kv_len=256)
+    assert wl.params["variants"] == 'attention_sparsity={"kind":"block","density":0.25}'
+    wl = build_block(load_model("llama2_7b", ["attention_sparsity={kind: sliding_window, window: 8}"]), "decode", 1)
+    assert wl.params["variants"] == 'attention_sparsity={"kind":"sliding_window","window":8}'

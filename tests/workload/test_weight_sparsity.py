@@ -66,3 +66,27 @@ def test_bad_pattern():
         load_model("llama2_7b", ["weight_sparsity={pattern: nm, n: 4, m: 2}"])
     with pytest.raises(SpecError, match="needs density"):
         load_model("llama2_7b", ["weight_sparsity={pattern: block}"])
+
+
+def test_layers_matching_nothing_is_an_error_naming_the_block_layers():
+    """A typo in ``layers`` (or a block whose linear layers have other names: Mamba) would silently leave the block
+    dense; it is a SpecError that lists the linear layers the block has."""
+    from hwsim.errors import SpecError
+    with pytest.raises(SpecError, match=r"weight_sparsity.layers: no linear layer of this block matches qkv "
+                                        r"\(allowed: qkv_proj, o_proj, gate_up, down\)"):
+        build_block(load_model("llama2_7b", ["weight_sparsity={pattern: nm, n: 2, m: 4, layers: [qkv]}"]), "decode", 1)
+    with pytest.raises(SpecError, match="allowed: in_proj, x_proj, dt_proj, out_proj"):
+        build_block(load_model("mamba_130m", ["weight_sparsity={pattern: nm, n: 2, m: 4}"]), "decode", 1)
+    # Mamba's own names work: in_proj [768 x 3072] at 2:4 keeps K' = 384
+    m = load_model("mamba_130m", ["weight_sparsity={pattern: nm, n: 2, m: 4, layers: [in_proj, out_proj]}"])
+    wl = build_block(m, "decode", 1)
+    assert wl.op("in_proj").flops == 2 * 384 * 3072 and wl.op("out_proj").dims["K"] == 768
+    assert wl.op("x_proj").dims["K"] == 1536
+
+
+def test_unit_nm_patterns_are_checked():
+    from hwsim.arch.loader import load_arch
+    from hwsim.errors import SpecError
+    with pytest.raises(SpecError, match=r"units.gpu.sparsity.weight_nm: each N:M pattern needs 0 < n <= m.*got \[4, 2\]"):
+        load_arch("h100", ["units.gpu.sparsity.weight_nm=[[4, 2]]"])
+    assert load_arch("h100").units["gpu"].sparsity.weight_nm == ((2, 4),)

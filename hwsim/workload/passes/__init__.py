@@ -41,9 +41,9 @@ def apply_variants(ops: list[Op], after: list[tuple[str, str]], model, ctx: Bloc
     if model.attention_sparsity is not None:
         ops = attention_sparsity.apply(ops, model, ctx)
     if model.weight_sparsity is not None:
-        ops = weight_sparsity.apply(ops, model.weight_sparsity)
+        ops = weight_sparsity.apply(ops, model.weight_sparsity, model.name)
     if model.quantization is not None:
-        ops, extra = quantize.apply(ops, model)
+        ops, extra = quantize.apply(ops, model, after)
         after += extra
     if model.skip is not None:
         ops = skip.apply(ops, model.skip, ctx)
@@ -56,5 +56,8 @@ def variant_label(model) -> str | None:
     for name in ("attention_sparsity", "weight_sparsity", "quantization", "skip"):
         v = getattr(model, name)
         if v is not None:
-            parts.append(f"{name}={v.model_dump_json(exclude_defaults=True)}")
+            text = v.model_dump_json(exclude_defaults=True)
+            if "kind" in type(v).model_fields and '"kind"' not in text:  # block sparsity is the default kind
+                text = f'{{"kind":"{v.kind}"' + ("," + text[1:] if text != "{}" else "}")
+            parts.append(f"{name}={text}")
     return "; ".join(parts) or None

@@ -70,8 +70,9 @@ def _compute_format(op: Op, q, act: DType, kv: DType) -> DType:
     return _wider(act, kv) if op.name in (_ATTN_QK, _ATTN_PV, _ATTN_FUSED) else op.dtype
 
 
-def apply(ops: list[Op], model) -> tuple[list[Op], list[tuple[str, str]]]:
-    """Return the quantised ops and the ordering edges of the fused dequantisation ops."""
+def apply(ops: list[Op], model, after: list[tuple[str, str]] = ()) -> tuple[list[Op], list[tuple[str, str]]]:
+    """Return the quantised ops and the ordering edges of the fused dequantisation ops (``after``: the block's
+    ordering edges, e.g. kv_append before decode attention, which a dequantisation op inherits from its GEMM)."""
     q, p = model.quantization, model.precision
     linear_w = {w.name for op in ops if op.kind in OpGroup.MATMUL_LIKE and (w := weight_operand(op)) is not None}
 
@@ -129,7 +130,7 @@ def apply(ops: list[Op], model) -> tuple[list[Op], list[tuple[str, str]]]:
             return replace(o, dtype=c, attrs=attrs)
 
         out.append(convert(op))
-    return _place(out, extra)
+    return _place(out, extra, after)
 
 
 def _fuse_quant(producer: Op, tq: TensorSpec) -> Op:
@@ -171,8 +172,11 @@ def _dequant_op(t: TensorSpec, op: Op, p) -> Op:
               {"fn": "dequant", "for_op": op.name, "flops_per_element": _dequant_flops(t)})
 
 
-def _place(ops: list[Op], extra: list[Op]) -> tuple[list[Op], list[tuple[str, str]]]:
-    """Put each conversion op before its GEMM; order the fused dequantisations beside their GEMM."""
+def _place(ops: list[Op], extra: list[Op], before: list[tuple[str, str]] = ()
+           ) -> tuple[list[Op], list[tuple[str, str]]]:
+    """Put each conversion op before its GEMM; order the fused dequantisations beside their GEMM: after the
+    producers of its inputs and the ops ordered before it (``before``: the decode cache append), before the
+    consumers of its outputs."""
     by_for: dict[str, list[Op]] = {}
     for e in extra:
         by_for.setdefault(e.attrs["for_op"], []).append(e)
@@ -188,5 +192,6 @@ def _place(ops: list[Op], extra: list[Op]) -> tuple[list[Op], list[tuple[str, st
             continue
         gemm = by_name[e.attrs["for_op"]]
         after += [(prod[t.name], e.name) for t in gemm.inputs if t.name in prod]
+        after += [(a, e.name) for a, b in before if b == gemm.name]
         after += [(e.name, c) for t in gemm.outputs for c in cons.get(t.name, [])]
     return placed, sorted(set(after))

@@ -13,6 +13,7 @@ import fnmatch
 import math
 from dataclasses import replace
 
+from hwsim.errors import SpecError
 from hwsim.workload.ops import Op, OpKind
 from hwsim.workload.passes.rewrite import retensor, weight_operand, with_attrs
 from hwsim.workload.variant_specs import WeightSparsity
@@ -27,11 +28,22 @@ def kept_k(k: int, spec: WeightSparsity) -> int:
     return max(1, math.ceil(k * spec.kept - 1e-9))
 
 
-def apply(ops: list[Op], spec: WeightSparsity) -> list[Op]:
+def _linear(op: Op) -> bool:
+    """A GEMM with a ``[..., K, N]`` weight (a depthwise conv's ``[C, k, k]`` filters are not one)."""
+    w = weight_operand(op)
+    return op.kind == OpKind.GEMM and w is not None and len(w.shape) >= 2 and w.shape[-2] == op.dims["K"]
+
+
+def apply(ops: list[Op], spec: WeightSparsity, where: str = "<model spec>") -> list[Op]:
+    """Sparsify the weights of the GEMMs named by ``spec.layers``; a SpecError (naming ``where``) if none is."""
     out = []
+    gemms = [op.name for op in ops if _linear(op)]
+    if not any(fnmatch.fnmatchcase(n, g) for n in gemms for g in spec.layers):
+        raise SpecError(where, "weight_sparsity.layers", f"no linear layer of this block matches "
+                        f"{', '.join(spec.layers)}", allowed=", ".join(gemms) or "none: this block has no linear layers")
     for op in ops:
         w = weight_operand(op)
-        if op.kind != OpKind.GEMM or w is None or not any(fnmatch.fnmatchcase(op.name, g) for g in spec.layers):
+        if not _linear(op) or not any(fnmatch.fnmatchcase(op.name, g) for g in spec.layers):
             out.append(op)
             continue
         k = op.dims["K"]
