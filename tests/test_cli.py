@@ -8,7 +8,7 @@ from hwsim.cli import main
 
 
 def invoke(*args):
-    return CliRunner().invoke(main, list(args))
+    return CliRunner().invoke(main, list(args), prog_name="hwsim")
 
 
 def test_run_default_table():
@@ -65,7 +65,8 @@ def test_errors_are_one_line_exit_2(tmp_path):
 def test_click_usage_errors_are_one_line_exit_2():
     """Bad option values, unknown options/commands and missing arguments read like every other error."""
     for args, words in [
-        (("run", "--batch", "-3"), "run: Invalid value for '--batch': -3 is not in the range x>=1 (see "),
+        (("run", "--batch", "-3"),
+         "hwsim run: Invalid value for '--batch': -3 is not in the range x>=1 (see 'hwsim run --help')"),
         (("run", "--phase", "middle"), "'middle' is not one of 'prefill', 'decode'"),
         (("run", "--format", "xml"), "'xml' is not one of 'table', 'csv', 'json'"),
         (("run", "--kv-len", "abc"), "Invalid value for '--kv-len'"),
@@ -107,3 +108,18 @@ def test_show_and_run_take_a_hf_config_path(tmp_path):
     d = json.loads(r.output)
     qkv = next(o for o in d["ops"] if o["name"] == "qkv_proj")
     assert qkv["flops"] == 2 * 2048 * 6144 and d["model"]["layers"] == 24
+
+
+def test_readme_default_run_and_error_examples_are_real():
+    """The README pastes `hwsim run`'s whole output and three error lines: they must be what hwsim prints today
+    (a model change that moves a number fails here: paste the new output)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    pasted = readme.split("```\n$ hwsim run\n", 1)[1].split("```", 1)[0]
+    out = invoke("run").output
+    assert [ln.rstrip() for ln in pasted.splitlines()] == [ln.rstrip() for ln in out.splitlines()]
+    for cmd in ("run --set units.mxu.rows=-1", "run --set units.mxu.dataflow=xs", "run --batch 0"):
+        shown = readme.split(f"$ hwsim {cmd}\n", 1)[1].splitlines()[0]
+        r = invoke(*cmd.split())
+        assert r.exit_code == 2 and r.output == shown + "\n", (shown, r.output)

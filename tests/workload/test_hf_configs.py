@@ -83,7 +83,8 @@ def test_shipped_yaml_equals_its_hf_config(name, tmp_path):
 OUTSIDE_BLOCKS = {
     "gpt2": 50257 * 768 + 1024 * 768 + 2 * 768,                    # wte + wpe + ln_f (LM head tied)
     "bert_base": (30522 + 512 + 2) * 768 + 2 * 768 + 768 * 768 + 768,  # word/pos/type emb + emb LN + pooler
-    "vit_b16": 768 * 3 * 16 * 16 + 768 + 768 + 197 * 768 + 2 * 768 + 768 * 768 + 768,  # patch conv, cls, pos, LN, pooler
+    # patch conv (768 x 3 x 16 x 16 + bias), class token, 197 positions, final LN, pooler
+    "vit_b16": 768 * 3 * 16 * 16 + 768 + 768 + 197 * 768 + 2 * 768 + 768 * 768 + 768,
     "llama2_7b": 2 * 32000 * 4096 + 4096,                          # embed + untied lm_head + final RMSNorm
     "llama2_70b": 2 * 32000 * 8192 + 8192,
     "llama3_8b": 2 * 128256 * 4096 + 4096,
