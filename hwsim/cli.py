@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from hwsim.cli_errors import OneLineGroup, one_line_errors
+from hwsim.errors import SpecError
 
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,8 +24,12 @@ def main() -> None:
 
 def _emit(text: str, out: str | None) -> None:
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text)
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(text)
+        except OSError as e:
+            raise SpecError(str(out), "--out", f"cannot write the output ({e.strerror or e.__class__.__name__})",
+                            allowed="a file path in a writable directory") from None
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))

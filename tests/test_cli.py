@@ -60,6 +60,12 @@ def test_errors_are_one_line_exit_2(tmp_path):
     assert r.exit_code == 2 and "malformed YAML" in r.output
     r = invoke("run", "--batch", "-3")
     assert r.exit_code == 2
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for out in (tmp_path, blocker / "r.json"):                   # a directory; a path under a plain file
+        r = invoke("run", "--out", str(out))
+        assert r.exit_code == 2 and r.output.startswith(f"error: {out}: --out: cannot write the output (")
+        assert r.output.count("\n") == 1
 
 
 def test_click_usage_errors_are_one_line_exit_2():
