@@ -1,10 +1,13 @@
 """CLI: exit codes, JSON shape, files written, one-line errors."""
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from hwsim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def invoke(*args):
@@ -89,7 +92,8 @@ def test_click_usage_errors_are_one_line_exit_2():
     assert invoke("run", "--help").exit_code == 0
 
 
-def test_enum_error_lists_allowed_once_and_precision_hint():
+def test_enum_error_lists_allowed_once_and_precision_hint(monkeypatch):
+    monkeypatch.chdir(ROOT)  # errors name files relative to the working directory
     r = invoke("run", "--set", "units.mxu.dataflow=xs")
     assert r.exit_code == 2
     assert r.output == ("error: arch_configs/npu_128.yaml: units.mxu.dataflow: not an allowed value (got 'xs') "
@@ -116,12 +120,11 @@ def test_show_and_run_take_a_hf_config_path(tmp_path):
     assert qkv["flops"] == 2 * 2048 * 6144 and d["model"]["layers"] == 24
 
 
-def test_readme_default_run_and_error_examples_are_real():
+def test_readme_default_run_and_error_examples_are_real(monkeypatch):
     """The README pastes `hwsim run`'s whole output and three error lines: they must be what hwsim prints today
     (a model change that moves a number fails here: paste the new output)."""
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text()
     pasted = readme.split("```\n$ hwsim run\n", 1)[1].split("```", 1)[0]
     out = invoke("run").output
     assert [ln.rstrip() for ln in pasted.splitlines()] == [ln.rstrip() for ln in out.splitlines()]

@@ -326,7 +326,12 @@ class TechSpec(Part):
         if isinstance(data, dict) and "node" in data:
             data = dict(data)
             node = data.pop("node")
-            data["node_nm"] = int(str(node).lower().removesuffix("nm")) if isinstance(node, str) else node
+            if isinstance(node, str):
+                text = node.strip().lower().removesuffix("nm").strip()
+                if not text.isdigit():
+                    raise ValueError(f"node {node!r} is not a node size such as 7nm (allowed: 45, 28, 16, 7, 5, 3)")
+                node = int(text)
+            data["node_nm"] = node
         return data
 
     @field_validator("node_nm")
