@@ -1,38 +1,22 @@
 """Command line: a click group that parses, calls :mod:`hwsim.api`, and prints. No modelling here.
 
-Any :class:`~hwsim.errors.HwsimError` becomes one line on stderr and exit status 2.
+Any :class:`~hwsim.errors.HwsimError`, and any click usage error, becomes one line on stderr and exit status 2
+(hwsim/cli_errors.py).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
 
 import click
 
+from hwsim.cli_errors import OneLineGroup, one_line_errors
 from hwsim.errors import HwsimError, SpecError
 
 
-def one_line_errors(fn):
-    """Turn user errors into ``error: <message>`` and exit 2 (click's own usage errors already exit 2)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except HwsimError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            sys.exit(130)
-
-    return wrapper
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hwsim")
 def main() -> None:
     """hwsim: latency, energy and area of transformer blocks on accelerators."""
@@ -40,8 +24,12 @@ def main() -> None:
 
 def _emit(text: str, out: str | None) -> None:
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text)
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(text)
+        except OSError as e:
+            raise SpecError(str(out), "--out", f"cannot write the output ({e.strerror or e.__class__.__name__})",
+                            allowed="a file path in a writable directory") from None
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(text, nl=not text.endswith("\n"))
@@ -59,7 +47,9 @@ def _emit(text: str, out: str | None) -> None:
 @click.option("--engine", type=click.Choice(["analytical", "cycle", "roofline"]), default="analytical",
               show_default=True)
 @click.option("--mapping", default=None, help="mapping policy name or YAML (default: fastest unit per op)")
-@click.option("--fused-attention", is_flag=True, help="one FlashAttention-style op instead of QK^T/softmax/SV")
+@click.option("--fused-attention", is_flag=True,
+              help="one FlashAttention-style op instead of QK^T/softmax/SV (tensor engines run it; systolic arrays "
+                   "run the unfused ops)")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
               help="override a spec field, e.g. units.mxu.rows=64 or workload.precision.weights=int8")
 @click.option("--schedule", type=click.Choice(["list", "event"]), default=None,

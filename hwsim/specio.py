@@ -134,4 +134,7 @@ def spec_error(file: str, e: pydantic.ValidationError) -> SpecError:
     ctx = err.get("ctx") or {}
     if "expected" in ctx:
         allowed = str(ctx["expected"])
+        if msg.startswith("Input should be "):  # pydantic's message repeats the allowed list: keep "(got ...)"
+            got = msg.find(" (got ")
+            msg = "not an allowed value" + (msg[got:] if got >= 0 else "")
     return SpecError(file, ".".join(loc), msg, allowed)

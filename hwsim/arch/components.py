@@ -277,8 +277,10 @@ class MemoryLevel(Part):
     capacity: Bytes = Field(description="bytes")
     bandwidth: BytesPerS = Field(description="sustained bytes/s, reads + writes together")
     ports: int = Field(1, gt=0, description="independent read/write ports (informational for the cycle model)")
-    banks: int = Field(1, gt=0, description="banks the capacity is split into (sets per-access energy)")
-    access_bits: int = Field(64, gt=0, description="width of one access, bits (sets per-bit energy)")
+    banks: int = Field(1, gt=0, description="banks the capacity is split into (sets per-access energy); default "
+                       "one macro, as in the CACTI runs the SRAM fit comes from (reference/tech_tables.csv: 1 bank)")
+    access_bits: int = Field(64, gt=0, description="width of one access, bits (sets per-bit energy); default 64, "
+                             "the narrower of the two port widths of the CACTI runs (64b, 512b; tech_tables.csv)")
     shared_by: tuple[str, ...] = Field((), description="unit names that use this level (empty: all units)")
 
     @property
@@ -293,7 +295,8 @@ class Interconnect(Part):
     """On-chip network between units and memories (energy per bit-hop comes from the tech tables)."""
 
     kind: Literal["bus", "mesh", "crossbar"] = "bus"
-    avg_hops: float = Field(1.0, ge=0, description="mean hops a byte travels between a memory and a unit")
+    avg_hops: float = Field(1.0, ge=0, description="mean hops a byte travels between a memory and a unit; default "
+                            "1: a bus, or a unit beside its memory (no published hop count for a generic NPU)")
 
 
 class Device(str, Enum):

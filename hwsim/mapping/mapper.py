@@ -88,5 +88,15 @@ def _fastest(op: Op, arch: ArchSpec, coster: Callable[..., CostResult] = cost_op
             best, best_s = om, c.latency_s
     if best is None:
         raise MappingError(f"no unit of {arch.name} can run op {op.name} ({op.kind.value}, {op.dtype.value}): "
-                           + "; ".join(reasons))
+                           + "; ".join(reasons) + _precision_hint(op, arch))
     return best
+
+
+def _precision_hint(op: Op, arch: ArchSpec) -> str:
+    """When no unit computes the op's format at all: which workload fields set it and what the arch computes."""
+    formats = list(dict.fromkeys(p.value for u in arch.units.values() for p in u.precisions))
+    if op.dtype.value in formats:
+        return ""
+    return (f"; the op's format comes from the workload's precision.activations (GEMMs: the wider of it and "
+            f"precision.weights): set them, e.g. --set workload.precision.activations={formats[0]} "
+            f"(allowed on {arch.name}: {', '.join(formats)})")

@@ -75,7 +75,8 @@ class Workload:
 
     @property
     def parameters(self) -> int:
-        """Number of weight elements in the block (the hand-checkable parameter count)."""
+        """Weight elements the block reads: the layer's parameter count (hand-checkable), except that an MoE
+        layer holds only the routed experts this step is expected to hit (all of them once enough tokens route)."""
         return sum(t.elements for t in self.weights().values())
 
 

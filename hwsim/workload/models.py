@@ -152,7 +152,13 @@ def load_model(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Model
     data, file = read_model_data(name_or_path)
     if overrides:
         data = apply_overrides(data, list(overrides), file)
-    return validate(ModelSpec, data, file)
+    try:
+        return validate(ModelSpec, data, file)
+    except SpecError as e:
+        key = _hf_key(e.field, name_or_path) if str(data.get("source", "")).startswith(_HF_SOURCE) else None
+        if key is None:
+            raise
+        raise SpecError(e.file, f"{key} (hwsim {e.field})", e.message, e.allowed) from None
 
 
 def read_model_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
@@ -160,7 +166,7 @@ def read_model_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
 
     A sweep reads a model once and re-validates it with each point's overrides.
     """
-    p = Path(name_or_path)
+    p = _model_path(name_or_path)
     if p.suffix in (".yaml", ".yml", ".json") or p.is_file():
         data, file = read_mapping(p), display_path(p)
         if p.suffix == ".json" and "name" not in data:
@@ -172,8 +178,35 @@ def read_model_data(name_or_path: str | Path) -> tuple[dict[str, Any], str]:
     return read_mapping(shipped), display_path(shipped)
 
 
+def _model_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.is_dir() and (p / "config.json").is_file():  # a downloaded Hugging Face model folder
+        return p / "config.json"
+    return p
+
+
 def shipped_models() -> list[str]:
     return sorted(p.stem for p in WORKLOADS_DIR.glob("*.yaml"))
+
+
+_HF_SOURCE = "Hugging Face config.json"
+# ModelSpec field -> the config.json keys it is read from (first present wins), for error messages
+_HF_KEYS = {"d_model": ("hidden_size", "n_embd", "d_model"), "heads": ("num_attention_heads", "n_head"),
+            "layers": ("num_hidden_layers", "n_layer"), "kv_heads": ("num_key_value_heads",),
+            "ffn_dim": ("intermediate_size", "n_inner"), "head_dim": ("head_dim",), "vocab": ("vocab_size",),
+            "max_positions": ("max_position_embeddings", "n_positions"),
+            "moe.experts": ("num_local_experts", "num_experts"), "moe.top_k": ("num_experts_per_tok",),
+            "moe.shared_experts": ("n_shared_experts",), "moe.expert_ffn_dim": ("moe_intermediate_size",),
+            "image_size": ("image_size",), "patch_size": ("patch_size",)}
+
+
+def _hf_key(field: str, name_or_path: str | Path) -> str | None:
+    """The config.json key a ModelSpec field came from (None: not one read from a single key)."""
+    keys = _HF_KEYS.get(field)
+    if keys is None:
+        return None
+    cfg = read_mapping(_model_path(name_or_path))
+    return next((k for k in keys if k in cfg), keys[0])
 
 
 _HF_ACT_TO_FFN = {"silu": FfnKind.SWIGLU, "swish": FfnKind.SWIGLU, "gelu": FfnKind.GELU_MLP,
@@ -196,8 +229,10 @@ def from_hf_config(cfg: dict[str, Any], default_name: str, file: str) -> dict[st
     d = get("hidden_size", "n_embd", "d_model")
     heads = get("num_attention_heads", "n_head")
     layers = get("num_hidden_layers", "n_layer")
-    if d is None or heads is None or layers is None:
-        raise SpecError(file, "hidden_size", "config.json lacks hidden_size/num_attention_heads/num_hidden_layers")
+    missing = [k for k, v in (("hidden_size", d), ("num_attention_heads", heads), ("num_hidden_layers", layers))
+               if v is None]
+    if missing:
+        raise SpecError(file, missing[0], "config.json lacks this field (GPT-2 names: n_embd, n_head, n_layer)")
     act = str(get("hidden_act", "activation_function", default="silu"))
     ffn_kind = _HF_ACT_TO_FFN.get(act)
     if ffn_kind is None:
@@ -205,7 +240,7 @@ def from_hf_config(cfg: dict[str, Any], default_name: str, file: str) -> dict[st
     encoder = mtype in ("bert", "roberta", "vit", "deit")
     out: dict[str, Any] = {
         "name": str(cfg.get("_name_or_path") or default_name),
-        "source": f"Hugging Face config.json ({file})",
+        "source": f"{_HF_SOURCE} ({file})",
         "block": "encoder" if encoder else "decoder",
         "layers": layers, "d_model": d, "heads": heads,
         "kv_heads": get("num_key_value_heads", default=heads),
@@ -214,6 +249,9 @@ def from_hf_config(cfg: dict[str, Any], default_name: str, file: str) -> dict[st
         "norm": "rmsnorm" if "rms_norm_eps" in cfg else "layernorm",
         "norm_position": "post" if mtype in ("bert", "roberta") else "pre",
         "bias": mtype in ("gpt2", "bert", "roberta", "vit", "deit") or bool(cfg.get("attention_bias", False)),
+        # Qwen2 (Qwen1.5, Qwen2, Qwen2.5): q/k/v projections carry biases, o and the MLP do not (its config has
+        # no key for it: transformers' Qwen2Attention hard-codes bias=True on q_proj/k_proj/v_proj)
+        **({"qkv_bias": True} if mtype in ("qwen2", "qwen2_moe") else {}),
         "rope": "rope_theta" in cfg or mtype in ("llama", "mistral", "mixtral", "qwen2", "qwen2_moe"),
         "vocab": get("vocab_size", default=0) or 0,
         "max_positions": get("max_position_embeddings", "n_positions", default=0) or 0,
@@ -244,7 +282,7 @@ def _from_hf_mamba(cfg: dict[str, Any], default_name: str, file: str) -> dict[st
         raise SpecError(file, str(e.args[0]), "Mamba config.json lacks this field") from None
     expand = cfg.get("expand", 2)
     out: dict[str, Any] = {
-        "name": str(cfg.get("_name_or_path") or default_name), "source": f"Hugging Face config.json ({file})",
+        "name": str(cfg.get("_name_or_path") or default_name), "source": f"{_HF_SOURCE} ({file})",
         "block": "mamba", "layers": layers, "d_model": d, "norm": "rmsnorm", "rope": False,
         "vocab": cfg.get("vocab_size", 0) or 0,
         "ssm": {"d_state": cfg.get("state_size", 16), "d_conv": cfg.get("conv_kernel", 4), "expand": expand,

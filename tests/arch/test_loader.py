@@ -1,5 +1,7 @@
 """Arch specs: shipped configs load, bad input gives one line naming file, field and what is allowed."""
 
+from pathlib import Path
+
 import pytest
 
 from hwsim.arch.loader import load_arch, shipped_archs
@@ -57,7 +59,7 @@ def test_bad_specs_name_file_and_field(tmp_path, edit, field, words):
 
 
 def test_missing_field_and_malformed_yaml(tmp_path):
-    with pytest.raises(SpecError, match="clock_hz: missing required field"):
+    with pytest.raises(SpecError, match="a.yaml: clock: missing required field"):  # the YAML key, not clock_hz
         load_arch(_write(tmp_path, BASE.replace("clock: 1GHz\n", "")))
     with pytest.raises(SpecError, match="malformed YAML: line"):
         load_arch(_write(tmp_path, "name: [unclosed\n"))
@@ -66,6 +68,20 @@ def test_missing_field_and_malformed_yaml(tmp_path):
 def test_unknown_name_lists_allowed():
     with pytest.raises(SpecError, match="allowed: .*npu_128"):
         load_arch("no_such_chip")
+
+
+@pytest.mark.parametrize("override, message", [
+    ("clock=0", "clock: Input should be greater than or equal to 1 (got 0)"),
+    ("clock=1GB", "clock: cannot read unit 'GB' in '1GB'"),
+    ("tech.node=abc", "tech.node: cannot read 'abc' as a process node in nm; allowed: 45, 28, 16, 7, 5, 3"),
+    ("tech.node=10", "tech.node: node 10 nm has no scaling data; allowed: 45, 28, 16, 7, 5, 3"),
+])
+def test_errors_name_the_yaml_key(override, message, monkeypatch):
+    """The spec stores clock_hz and tech.node_nm; the files say clock and tech.node, so the errors do too."""
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # errors name files relative to the working directory
+    with pytest.raises(SpecError) as e:
+        load_arch("npu_128", [override])
+    assert str(e.value).startswith(f"arch_configs/npu_128.yaml: {message}"), str(e.value)
 
 
 def test_overrides():

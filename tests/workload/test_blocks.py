@@ -68,6 +68,13 @@ def test_mixtral_moe_expected_experts():
     assert pre.op("experts_gate_up").dims["B"] == 8               # 512 tokens hit all 8 experts
     assert pre.op("experts_gate_up").dims["M"] == 512 * 2 // 8
     assert expected_active_experts(4, 8, 2) == pytest.approx(8 * (1 - 0.75**4))
+    # 4 sequences decoding: 8 (1 - 0.75^4) = 5.47 -> 6 experts' weights read, the 8 routed rows split over them
+    b4 = build_block(m, "decode", batch=4, kv_len=128)
+    assert (b4.op("experts_gate_up").dims["B"], b4.op("experts_gate_up").dims["M"]) == (6, 2)
+    assert b4.op("experts_gate_up").flops == 2 * 8 * 4096 * 2 * 14336            # useful rows, not B x M = 12
+    attn = 4096 * (4096 + 2 * 1024) + 4096 * 4096
+    assert b4.parameters == attn + 4096 * 8 + 6 * 3 * 4096 * 14336 + 2 * 4096 == 1_098_948_608
+    assert pre.parameters == attn + 4096 * 8 + 8 * 3 * 4096 * 14336 + 2 * 4096 == 1_451_270_144
 
 
 def test_bert_post_norm_and_vit_tokens():
