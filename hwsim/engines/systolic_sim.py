@@ -165,6 +165,9 @@ def simulate_conv(dims: Mapping[str, int], *, rows: int, cols: int, dataflow: st
     """
     from hwsim.workload.ops import conv_as_gemm
 
+    missing = [key for key in ("H", "W", "C", "R", "S", "F") if key not in dims]
+    if missing:
+        raise SystolicInputError(f"conv dims: missing {', '.join(missing)}; need H, W, C, R, S, F (B, stride optional)")
     b, h, w, c = dims.get("B", 1), dims["H"], dims["W"], dims["C"]
     fh, fw, f, stride = dims["R"], dims["S"], dims["F"], dims.get("stride", 1)
     _check(B=b, H=h, W=w, C=c, R=fh, S=fw, F=f, stride=stride)

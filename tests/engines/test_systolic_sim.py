@@ -99,6 +99,11 @@ def test_errors_name_the_value(kwargs, message):
         simulate_gemm(4, 4, 4, rows=4, cols=4, **kwargs)
 
 
+def test_conv_dims_missing_keys_named():
+    with pytest.raises(ValueError, match="conv dims: missing R, F; need H, W, C, R, S, F"):
+        simulate_conv({"H": 5, "W": 5, "C": 2, "S": 3}, rows=4, cols=4, dataflow="os")
+
+
 @pytest.mark.parametrize("df", ["os", "ws", "is"])
 def test_compat_smallest_srams_run(df):
     """100/100/2 words, the least SCALE-Sim's buffers allow (1 word per read-buffer set; a 1-word drain):
