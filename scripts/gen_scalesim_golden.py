@@ -95,6 +95,20 @@ TOPOLOGIES = {
         "conv5x3_s1, 12, 10, 5, 3, 4, 24, 1,\n"
         "conv7x7_s2, 32, 32, 7, 7, 3, 16, 2,\n"
     ),
+    # Odd arrays (4x12, 12x4) with 1/2/1 KiB SRAMs: shapes no array size divides, a stride-3 conv with a
+    # partial edge window, a depthwise layer (a name containing "DP" expands to one layer per channel).
+    "odd_gemm.csv": (
+        "Layer, M, N, K,\n"
+        "g45_70_33, 45, 33, 70,\n"
+        "g130_260_9, 130, 9, 260,\n"
+        "g3_77_500, 3, 500, 77,\n"
+    ),
+    "odd_conv.csv": (
+        "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"
+        "c_s3, 17, 20, 3, 2, 5, 11, 3,\n"
+        "DP_dw, 9, 9, 3, 3, 3, 1, 1,\n"
+        "c_big, 20, 20, 3, 3, 24, 40, 1,\n"
+    ),
 }
 
 DEFAULT_KB = (64, 64, 64)
@@ -115,8 +129,13 @@ def _runs() -> list[dict]:
     for df in ("os", "ws", "is"):
         for topo, gemm in (("gemm_small.csv", True), ("conv.csv", False)):
             runs.append(dict(rows=8, cols=8, dataflow=df, topology=topo, gemm=gemm, kb=(4, 4, 2)))
+    for rows, cols in [(4, 12), (12, 4)]:
+        for df in ("os", "ws", "is"):
+            for kb in (DEFAULT_KB, (1, 2, 1)):
+                for topo, gemm in (("odd_gemm.csv", True), ("odd_conv.csv", False)):
+                    runs.append(dict(rows=rows, cols=cols, dataflow=df, topology=topo, gemm=gemm, kb=kb))
     for r in runs:
-        tag = "sram4_" if r["kb"] != DEFAULT_KB else ""
+        tag = f"sram{r['kb'][0]}_" if r["kb"] != DEFAULT_KB else ""
         r["run_name"] = f"{tag}{r['topology'][:-4]}_{r['rows']}x{r['cols']}_{r['dataflow']}"
     return runs
 

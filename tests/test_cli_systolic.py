@@ -47,6 +47,8 @@ def test_gemm_arrays_and_pipelining_options():
     (("--mkn", "4x4x4", "--rows", 0), "rows must be a positive integer"),
     (("--mkn", "4x4x4", "--dram-bw-bytes-per-cycle", -1), "must be > 0"),
     (("--mkn", "4x4x4", "--mode", "scalesim_compat", "--arrays", 2), "got arrays"),
+    (("--mkn", "4x4x4", "--ifmap-kib", "inf"), "ifmap_sram_bytes must be > 0 and finite, got inf"),
+    (("--mkn", "4x4x4", "--mode", "scalesim_compat", "--filter-kib", 0.05), "filter SRAM holds 51 words"),
 ])
 def test_gemm_bad_input_one_line(args, words):
     base = {"--rows": 4, "--cols": 4, "--dataflow": "ws"}
@@ -92,9 +94,29 @@ def test_scalesim_bad_files_one_line(tmp_path):
     bad_row.write_text("Layer, M, N, K,\ng, 4, 0, 4,\n")
     text_row = tmp_path / "text.csv"
     text_row.write_text("Layer, M, N, K,\ng, 4, four, 4,\n")
+    zero_rows = tmp_path / "zero_rows.cfg"
+    zero_rows.write_text(cfg.read_text().replace("ArrayHeight:    8", "ArrayHeight: 0"))
+    zero_sram = tmp_path / "zero_sram.cfg"
+    zero_sram.write_text(cfg.read_text().replace("OfmapSramSzkB:   64", "OfmapSramSzkB: 0"))
+    user = tmp_path / "user.cfg"
+    user.write_text(cfg.read_text().replace("InterfaceBandwidth: CALC", "InterfaceBandwidth: USER"))
+    user0 = tmp_path / "user0.cfg"
+    user0.write_text(user.read_text().replace("Bandwidth : 10", "Bandwidth : 0"))
+    conv = GOLDEN / "topologies" / "conv.csv"
     for c, t, words in [(tmp_path / "missing.cfg", top, "cannot read"), (broken, top, "not a SCALE-Sim .cfg"),
                         (no_df, top, "Dataflow"), (cfg, bad_row, "line 2: N must be >= 1"),
-                        (cfg, text_row, "line 2: not an integer"), (cfg, tmp_path / "none.csv", "cannot read")]:
+                        (cfg, text_row, "line 2: not an integer"), (cfg, tmp_path / "none.csv", "cannot read"),
+                        (zero_rows, top, "zero_rows.cfg: architecture_presets.ArrayHeight: must be >= 1, got 0"),
+                        (zero_sram, top, "zero_sram.cfg: architecture_presets.OfmapSramSzkB: must be >= 1, got 0"),
+                        (user0, top, "user0.cfg: architecture_presets.Bandwidth: words/cycle must be >= 1"),
+                        (cfg, conv, "conv.csv: line 2: field 5 '3' is not a sparsity ratio N:M; a conv topology?")]:
         r = invoke("scalesim", "--config", c, "--topology", t, "--gemm", "--out", tmp_path / "o")
+        assert r.exit_code == 2, (words, r.output)
+        assert r.output.startswith("error:") and words in r.output and r.output.count("\n") == 1, r.output
+    for args, words in [((cfg, top), "gemm_small.csv: line 2: need 8 fields and a trailing comma, got ['g37_19_53', "
+                                     "'37', '53', '19'] (a GEMM topology? add --gemm)"),
+                        ((user, top, "--gemm", "--mode", "scalesim_compat"),
+                         "user.cfg: run_presets.InterfaceBandwidth: scalesim_compat replays CALC only")]:
+        r = invoke("scalesim", "--config", args[0], "--topology", *args[1:], "--out", tmp_path / "o")
         assert r.exit_code == 2, (words, r.output)
         assert r.output.startswith("error:") and words in r.output and r.output.count("\n") == 1, r.output

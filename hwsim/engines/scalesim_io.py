@@ -47,6 +47,7 @@ class ScaleSimConfig:
     bandwidth_mode: str                 # "CALC" (stall-free, bandwidth estimated) or "USER"
     bandwidths_words_per_cycle: tuple[int, ...] = ()
     sparsity_support: bool = False
+    source: str = ""                    # the .cfg path, for error messages
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,12 @@ def parse_config(path: str | Path) -> ScaleSimConfig:
     def integer(section: str, key: str) -> int:
         raw = get(section, key)
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise SpecError(str(path), f"{section}.{key}", f"not an integer: {raw!r}") from None
+        if value < 1:
+            raise SpecError(str(path), f"{section}.{key}", f"must be >= 1, got {value}")
+        return value
 
     arch = "architecture_presets"
     df = get(arch, "Dataflow")
@@ -106,12 +110,14 @@ def parse_config(path: str | Path) -> ScaleSimConfig:
         bws = tuple(int(x) for x in get(arch, "Bandwidth").split(",")) if mode == "USER" else ()
     except ValueError:
         raise SpecError(str(path), f"{arch}.Bandwidth", f"not integers: {get(arch, 'Bandwidth')!r}") from None
+    if any(b < 1 for b in bws):
+        raise SpecError(str(path), f"{arch}.Bandwidth", f"words/cycle must be >= 1, got {get(arch, 'Bandwidth')!r}")
     sparse = cp.has_section("sparsity") and get("sparsity", "SparsitySupport").lower() == "true"
     return ScaleSimConfig(run_name=get("general", "run_name"), array_rows=integer(arch, "ArrayHeight"),
                           array_cols=integer(arch, "ArrayWidth"), ifmap_sram_kib=integer(arch, "IfmapSramSzkB"),
                           filter_sram_kib=integer(arch, "FilterSramSzkB"),
                           ofmap_sram_kib=integer(arch, "OfmapSramSzkB"), dataflow=df, bandwidth_mode=mode,
-                          bandwidths_words_per_cycle=bws, sparsity_support=sparse)
+                          bandwidths_words_per_cycle=bws, sparsity_support=sparse, source=str(path))
 
 
 def _read(path: str | Path) -> str:
@@ -143,13 +149,17 @@ def parse_topology(path: str | Path, gemm: bool = False) -> tuple[ScaleSimLayer,
         try:
             if gemm:
                 if len(f) < 4:
-                    raise SpecError(str(path), where, f"need 'name, M, N, K,' got {f!r}")
+                    raise SpecError(str(path), where, f"need 'name, M, N, K,' (each row ends with a comma), got {f!r}")
+                if len(f) > 4 and ":" not in f[4]:   # SCALE-Sim's optional 5th field is a sparsity ratio N:M
+                    raise SpecError(str(path), where, f"field 5 {f[4]!r} is not a sparsity ratio N:M; a conv "
+                                    "topology? (drop --gemm)", "name, M, N, K, [N:M,]")
                 m, n, k = int(f[1]), int(f[2]), int(f[3])
                 _positive(path, where, M=m, N=n, K=k)
                 layers.append(ScaleSimLayer(f[0], m, k, 1, k, 1, n, 1, gemm=True))
                 continue
             if len(f) < 8:
-                raise SpecError(str(path), where, f"need 8 fields and a trailing comma, got {f!r}")
+                raise SpecError(str(path), where, f"need 8 fields and a trailing comma, got {f!r}"
+                                + (" (a GEMM topology? add --gemm)" if len(f) == 4 else ""))
             h, w, fh, fw, c, nf, s = (int(x) for x in f[1:8])
             _positive(path, where, ifmap_h=h, ifmap_w=w, filter_h=fh, filter_w=fw, channels=c, filters=nf, stride=s)
         except ValueError as err:
@@ -233,10 +243,10 @@ def run_layers(config: ScaleSimConfig, layers: Sequence[ScaleSimLayer], mode: st
     from hwsim.engines.systolic_sim import simulate_conv, simulate_gemm
 
     if config.bandwidth_mode != "CALC" and mode == "scalesim_compat":
-        raise SpecError(config.run_name, "run_presets.InterfaceBandwidth",
+        raise SpecError(config.source or config.run_name, "run_presets.InterfaceBandwidth",
                         "scalesim_compat replays CALC only; got USER", "CALC")
     if config.sparsity_support:
-        raise SpecError(config.run_name, "sparsity.SparsitySupport", "sparsity is not modelled", "false")
+        raise SpecError(config.source or config.run_name, "sparsity.SparsitySupport", "sparsity is not modelled", "false")
     if dram_bw_bytes_per_cycle is None and mode == "physical" and config.bandwidth_mode == "USER":
         dram_bw_bytes_per_cycle = config.bandwidths_words_per_cycle[0] * word_bytes
     kw = dict(rows=config.array_rows, cols=config.array_cols, dataflow=config.dataflow,

@@ -56,8 +56,8 @@ def operand_bytes(word_bytes: float, given: Mapping[str, float] | None = None) -
         raise SystolicInputError(f"operand_bytes: unknown keys {sorted(unknown)}; allowed: {', '.join(BYTE_KEYS)}")
     out = {k: float(given.get(k, word_bytes)) for k in BYTE_KEYS}
     for k, v in out.items():
-        if not v > 0:
-            raise SystolicInputError(f"operand_bytes[{k!r}] must be > 0, got {v!r}")
+        if not 0 < v < float("inf"):
+            raise SystolicInputError(f"operand_bytes[{k!r}] must be > 0 and finite, got {v!r}")
     return FrozenDict(out)
 
 

@@ -14,6 +14,7 @@ See docs/systolic.md for the equations and the side-by-side differences.
 
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
@@ -38,8 +39,22 @@ def _check(**values) -> None:
 
 def _check_positive(**values) -> None:
     for name, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not v > 0:
-            raise SystolicInputError(f"{name} must be > 0, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.number)) or not 0 < v < math.inf:
+            raise SystolicInputError(f"{name} must be > 0 and finite, got {v!r}")
+
+
+# SCALE-Sim's CALC read buffers (read_buffer_estimate_bw.py) split the ifmap and filter SRAMs into 100 sets of
+# floor(words / 100) words, and its write buffer drains half the ofmap SRAM at a time: below these sizes
+# SCALE-Sim has no defined behaviour (its .cfg sizes are whole KiB, >= 1024 words, anyway).
+COMPAT_MIN_WORDS = {"ifmap": 100, "filter": 100, "ofmap": 2}
+
+
+def _check_compat_words(words: tuple[int, int, int], word_bytes: float) -> None:
+    for (name, least), have in zip(COMPAT_MIN_WORDS.items(), words):
+        if have < least:
+            raise SystolicInputError(
+                f"mode='scalesim_compat': the {name} SRAM holds {have} words of {word_bytes:g} B; SCALE-Sim needs "
+                f"at least {least} ({'100 read-buffer sets' if least == 100 else 'a half-buffer drain'})")
 
 
 def _check_options(bw, mode, groups, arrays, pipelined, op_bytes, on_chip) -> None:
@@ -150,6 +165,9 @@ def simulate_conv(dims: Mapping[str, int], *, rows: int, cols: int, dataflow: st
     """
     from hwsim.workload.ops import conv_as_gemm
 
+    missing = [key for key in ("H", "W", "C", "R", "S", "F") if key not in dims]
+    if missing:
+        raise SystolicInputError(f"conv dims: missing {', '.join(missing)}; need H, W, C, R, S, F (B, stride optional)")
     b, h, w, c = dims.get("B", 1), dims["H"], dims["W"], dims["C"]
     fh, fw, f, stride = dims["R"], dims["S"], dims["F"], dims.get("stride", 1)
     _check(B=b, H=h, W=w, C=c, R=fh, S=fw, F=f, stride=stride)
@@ -173,6 +191,7 @@ def _simulate(df, geo, ofmap_compat, ofmap_phys, rows, cols, sram_bytes, word_by
     _check_options(bw, mode, *opts)
     if mode is CountingMode.SCALESIM_COMPAT:
         words = tuple(int(s // word_bytes) for s in sram_bytes)
+        _check_compat_words(words, word_bytes)
         return _compat(df, geo, ofmap_compat, rows, cols, words, word_bytes)
     return _physical(df, geo, ofmap_phys, rows, cols, sram_bytes, word_bytes, bw, gemm, opts)
 

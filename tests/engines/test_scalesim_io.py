@@ -55,6 +55,27 @@ def test_gemm_topology_order_and_trailing_comma(tmp_path):
         parse_topology(p, gemm=True)
 
 
+def test_gemm_topology_sparsity_field(tmp_path):
+    """SCALE-Sim's GEMM rows may carry a 5th field, the N:M sparsity ratio (dense "1:1" by default); a conv
+    row read with --gemm has a plain integer there and is refused instead of being read as M=H, N=W, K=R."""
+    p = tmp_path / "s.csv"
+    p.write_text("Layer, M, N, K,\nq, 5, 7, 3, 1:1,\n")
+    assert parse_topology(p, gemm=True)[0].mkn == (5, 3, 7)
+    p.write_text("name, H, W, R, S, C, F, stride,\nc1, 8, 8, 3, 3, 4, 16, 2,\n")
+    with pytest.raises(SpecError, match=r"s.csv: line 2: field 5 '3' is not a sparsity ratio N:M; a conv topology"):
+        parse_topology(p, gemm=True)
+
+
+def test_config_sizes_must_be_positive(tmp_path):
+    p = tmp_path / "z.cfg"
+    p.write_text(CFG.format(df="os", bw="CALC").replace("FilterSramSzkB: 32", "FilterSramSzkB: -32"))
+    with pytest.raises(SpecError, match=r"z.cfg: architecture_presets.FilterSramSzkB: must be >= 1, got -32"):
+        parse_config(p)
+    p.write_text(CFG.format(df="os", bw="USER").replace("Bandwidth : 10", "Bandwidth : 0"))
+    with pytest.raises(SpecError, match=r"z.cfg: architecture_presets.Bandwidth: words/cycle must be >= 1"):
+        parse_config(p)
+
+
 def test_conv_topology_and_depthwise_expansion(tmp_path):
     p = tmp_path / "c.csv"
     p.write_text("name, H, W, R, S, C, F, stride,\nc1, 8, 8, 3, 3, 4, 16, 2,\nDP1, 6, 6, 3, 3, 3, 1, 1,\n")
@@ -89,7 +110,7 @@ def test_reports_written_with_scalesim_headers(tmp_path):
 def test_user_bandwidth_refused_in_compat(tmp_path):
     p = tmp_path / "u.cfg"
     p.write_text(CFG.format(df="ws", bw="USER"))
-    with pytest.raises(SpecError, match="CALC"):
+    with pytest.raises(SpecError, match=r"u.cfg: run_presets.InterfaceBandwidth: .*CALC"):
         run_layers(parse_config(p), ())
 
 

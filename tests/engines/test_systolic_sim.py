@@ -85,10 +85,34 @@ def test_conv_physical_counts_distinct_ifmap_words():
     (dict(dataflow="ws", mode="scalesim_compat", arrays=2), "got arrays"),
     (dict(dataflow="ws", on_chip=("bias",)), "unknown operands"),
     (dict(dataflow="ws", word_bytes=0), "word_bytes must be > 0"),
+    (dict(dataflow="ws", ifmap_sram_bytes=float("inf")), "ifmap_sram_bytes must be > 0 and finite, got inf"),
+    (dict(dataflow="ws", dram_bw_bytes_per_cycle=float("nan")), "dram_bw_bytes_per_cycle must be > 0 and finite"),
+    (dict(dataflow="ws", operand_bytes={"psum": float("inf")}), r"operand_bytes\['psum'\] must be > 0 and finite"),
+    (dict(dataflow="os", mode="scalesim_compat", filter_sram_bytes=99), "filter SRAM holds 99 words of 1 B; SCALE-Sim "
+                                                                          "needs at least 100"),
+    (dict(dataflow="is", mode="scalesim_compat", ofmap_sram_bytes=1), "ofmap SRAM holds 1 words of 1 B; SCALE-Sim "
+                                                                        "needs at least 2"),
+    (dict(dataflow="ws", mode="scalesim_compat", word_bytes=2, ifmap_sram_bytes=199), "ifmap SRAM holds 99 words of 2 B"),
 ])
 def test_errors_name_the_value(kwargs, message):
     with pytest.raises(ValueError, match=message):
         simulate_gemm(4, 4, 4, rows=4, cols=4, **kwargs)
+
+
+def test_conv_dims_missing_keys_named():
+    with pytest.raises(ValueError, match="conv dims: missing R, F; need H, W, C, R, S, F"):
+        simulate_conv({"H": 5, "W": 5, "C": 2, "S": 3}, rows=4, cols=4, dataflow="os")
+
+
+@pytest.mark.parametrize("df", ["os", "ws", "is"])
+def test_compat_smallest_srams_run(df):
+    """100/100/2 words, the least SCALE-Sim's buffers allow (1 word per read-buffer set; a 1-word drain):
+    compute cycles stay the formula's, 10 x 14 x (19+4+4-2) - 1 = 3499 (os), 5 x 14 x (37+8+4-2) - 1 = 3289
+    (ws), 5 x 10 x (53+8+4-2) - 1 = 3149 (is), and every word still reaches the array."""
+    r = simulate_gemm(37, 19, 53, rows=4, cols=4, dataflow=df, mode="scalesim_compat", ifmap_sram_bytes=100,
+                      filter_sram_bytes=100, ofmap_sram_bytes=2)
+    assert r.compute_cycles == {"os": 3499, "ws": 3289, "is": 3149}[df] == compute_cycles(37, 19, 53, 4, 4, df)
+    assert r.dram_reads["ifmap"] >= 37 * 19 and r.dram_reads["filter"] >= 19 * 53 and r.dram_writes["ofmap"] >= 37 * 53
 
 
 shapes = st.tuples(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))

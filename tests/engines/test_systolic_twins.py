@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
+from numba import config
 from hypothesis import strategies as st
 
 from hwsim.arch.components import Dataflow
@@ -60,3 +62,19 @@ def test_physical_kernel_equals_twin(geo, df, rows, cols, caps, bw, chan, batch,
                                            list(fl_t), caps, chan, bw, groups, arrays, pipelined)
     assert list(ints) == ref_i
     assert np.isclose(floats[0], ref_f[0], rtol=1e-9) and np.isclose(floats[1], ref_f[1], rtol=1e-12)
+
+
+@pytest.mark.skipif(config.DISABLE_JIT, reason="NUMBA_DISABLE_JIT=1: the kernels are plain Python functions")
+def test_every_kernel_caches_to_disk():
+    """Every compiled function of the simulator is ``njit(cache=True)``, so a second process loads the machine
+    code from ``__pycache__`` instead of recompiling (scripts/bench_systolic.py measures the reuse)."""
+    from numba.core.caching import FunctionCache
+    from numba.core.registry import CPUDispatcher
+
+    from hwsim.engines import systolic_compat, systolic_kernels
+
+    kernels = {f"{m.__name__}.{name}": f for m in (systolic_kernels, systolic_compat)
+               for name, f in vars(m).items() if isinstance(f, CPUDispatcher)}
+    assert {"hwsim.engines.systolic_kernels.physical_walk", "hwsim.engines.systolic_compat.compat_walk",
+            "hwsim.engines.systolic_kernels.fold_dims"} <= set(kernels)
+    assert [n for n, f in kernels.items() if not isinstance(f._cache, FunctionCache)] == []
