@@ -131,6 +131,12 @@ def test_workload_parameters_and_several_models(tmp_path):
 @pytest.mark.parametrize("space, words", [
     ({"params": {"units.mxu.rowz": [1, 2]}}, "params.units.mxu.rowz: not a field of the arch spec"),
     ({"params": {"memories.nope.capacity": [1, 2]}}, "params.memories.nope.capacity: not a field"),
+    # the path forms where npu_128 names its parts differently: the error lists what is there
+    ({"params": {"units.npu.rows": [64, 128]}}, r"units has no entry 'npu' \(allowed: mxu, vpu\)"),
+    ({"params": {"memory.sram.capacity_kib": [8192]}}, r"arch has no field 'memory' \(allowed: .*memories"),
+    ({"params": {"memories.sram.capacity_kib": [8192]}},
+     r"memories.sram has no field 'capacity_kib'; sweep 'capacity' with values that carry their unit"),
+    ({"params": {"units.mxu.sparsity.nope": [True]}}, r"units.mxu.sparsity has no field 'nope' \(allowed: attent"),
     ({"params": {"workload.precision.wieghts": ["int8"]}}, "not a field of the model spec"),
     ({"params": {"units.mxu.rows": [64]}, "constraints": ["rows < 3"]}, "neither a swept parameter nor an output"),
     ({"params": {"units.mxu.rows": [64]}, "blocks": [{"phase": "decode"}, {"phase": "decode"}]}, "two blocks"),
