@@ -40,15 +40,20 @@ class WorkerDied(HwsimError):
 def run_batches(plan: SweepPlan, batches: Iterable[Batch], *, executor: str = "local", jobs: int = 1,
                 scheduler: str | None = None) -> Iterator[tuple[Batch, Rows]]:
     """Evaluate batches with the chosen executor; yields ``(batch, rows)`` as they complete."""
+    check_executor(executor, scheduler)
     if executor == "dask":
         return _dask(plan, batches, jobs, scheduler)
-    if executor != "local":
-        raise HwsimError(f"unknown executor {executor!r} (allowed: local, dask)")
-    if scheduler:
-        raise HwsimError("--scheduler needs --executor dask")
     if jobs <= 1:
         return ((b, evaluate_batch(plan, b)) for b in batches)
     return _pool(plan, batches, jobs)
+
+
+def check_executor(executor: str, scheduler: str | None) -> None:
+    """HwsimError unless ``executor`` is local or dask, and a scheduler address comes only with dask."""
+    if executor not in ("local", "dask"):
+        raise HwsimError(f"unknown executor {executor!r} (allowed: local, dask)")
+    if scheduler and executor != "dask":
+        raise HwsimError("--scheduler needs --executor dask")
 
 
 # ---- local process pool -----------------------------------------------------------------------------------
@@ -143,7 +148,7 @@ def _dask(plan: SweepPlan, batches: Iterable[Batch], jobs: int, scheduler: str |
             cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ValueError) as e:  # ValueError: a malformed address ("missing port number")
         raise HwsimError(f"cannot reach the Dask scheduler {scheduler or '(local cluster)'}: {e}") from None
     try:
         slots = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))

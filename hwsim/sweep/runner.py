@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from hwsim.errors import HwsimError
-from hwsim.sweep.executors import WorkerDied, run_batches
+from hwsim.sweep.executors import WorkerDied, check_executor, run_batches
 from hwsim.sweep.plan import SweepPlan
 from hwsim.sweep.progress import Progress
 from hwsim.sweep.sampling import assignments
@@ -73,6 +73,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, space_text: str, version: str
               batch_points: int | None = None) -> SweepSummary:
     """Evaluate every point of ``plan`` not yet in ``out``; see :func:`hwsim.api.sweep`."""
     t0 = time.monotonic()
+    check_executor(executor, scheduler)  # before the results directory is made
     n = count_points(plan)
     store = ResultsStore.open(out, plan, space_text, n, resume, version)
     done = store.done_ids() if resume else set()

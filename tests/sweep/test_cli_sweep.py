@@ -76,6 +76,9 @@ def test_errors_are_one_line_exit_2(small_space_file, tmp_path):
         (("sweep", "--space", small_space_file, "--out", done, "--resume", "--engine", "roofline"), "engine differs"),
         (("sweep", "--space", small_space_file, "--out", tmp_path / "x", "--scheduler", "tcp://h:1"),
          "--scheduler needs --executor dask"),
+        (("sweep", "--space", small_space_file, "--out", tmp_path / "y", "--executor", "dask", "--scheduler",
+          "nonsense"), "cannot reach the Dask scheduler nonsense: missing port number"),
+        (("sweep", "--space", small_space_file, "--out", bad_yaml), "cannot create the results directory"),
         (("pareto", tmp_path / "nowhere"), "not a sweep results directory"),
         (("pareto", done, "--objectives", "speed"), "no column 'speed'"),
         (("pareto", done, "--block", "gpt2/decode"), "no block 'gpt2/decode'"),
@@ -84,6 +87,7 @@ def test_errors_are_one_line_exit_2(small_space_file, tmp_path):
         assert r.exit_code == 2, (args, r.output)
         err = r.output.strip()
         assert err.startswith("error:") and words in err and "Traceback" not in err and "\n" not in err, err
+    assert not (tmp_path / "x").exists()  # refused before the results directory is made
 
 
 def test_resume_of_a_finished_sweep_computes_nothing(small_space_file, tmp_path):
