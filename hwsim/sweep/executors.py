@@ -13,6 +13,7 @@ Pool workers exit by themselves when the sweep process disappears (SIGKILL), rat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -93,14 +94,16 @@ def _pool(plan: SweepPlan, batches: Iterable[Batch], jobs: int) -> Iterator[tupl
 
     ctx = mp.get_context("forkserver")  # no fork of a threaded parent; the server imports hwsim once
     ctx.set_forkserver_preload(["hwsim.sweep.executors"])
+    _start_forkserver_ignoring_sigint()
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(plan, os.getpid()))
     it = iter(batches)
     inflight: dict = {}
     try:
         try:
-            for b in _take(it, 2 * jobs):
-                inflight[pool.submit(_pool_task, b)] = b
+            with _sigint_held():  # these submits start the workers (see _sigint_held)
+                for b in _take(it, 2 * jobs):
+                    inflight[pool.submit(_pool_task, b)] = b
             while inflight:
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for f in done:
@@ -122,7 +125,43 @@ def _pool(plan: SweepPlan, batches: Iterable[Batch], jobs: int) -> Iterator[tupl
                         break
             raise
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # the workers end before the sweep process does
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes are started, then raise KeyboardInterrupt. A start cut short
+    after the new worker was sent its pickled queues, but before the pool recorded it, leaves a worker the
+    pool does not know: it reads its queue lock after the sweep has exited and prints a FileNotFoundError
+    traceback. Holding lasts at most until the fork server has imported hwsim (seconds, once a sweep)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:
+        raise KeyboardInterrupt
+
+
+def _start_forkserver_ignoring_sigint() -> None:
+    """Start the fork server (and resource tracker) with SIGINT ignored, a disposition they inherit. The
+    server only ignores Ctrl-C itself after importing hwsim, which takes seconds; a Ctrl-C in that time,
+    sent to the whole process group, would print its KeyboardInterrupt traceback under the sweep's
+    one-line "interrupted" message. The window in which this process ignores SIGINT is the spawn only."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _take(it: Iterator[Batch], n: int) -> list[Batch]:
