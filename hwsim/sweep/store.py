@@ -131,8 +131,10 @@ def _block_meta(b) -> dict[str, Any]:
 def _read_meta(out: Path) -> dict[str, Any]:
     try:
         return json.loads((out / "meta.json").read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise SpecError(str(out), "meta.json", "missing: not a sweep results directory") from None
+    except OSError as e:
+        raise SpecError(str(out / "meta.json"), "", f"cannot read: {e.strerror or e}") from None
     except json.JSONDecodeError as e:
         raise SpecError(str(out / "meta.json"), "", f"malformed JSON: {e.msg}") from None
 
