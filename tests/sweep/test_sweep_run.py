@@ -59,6 +59,23 @@ def test_rows_equal_the_single_point_reference(small):
         assert row["utilization"] == pytest.approx(sum(c.flops * c.utilization for c in r.costs) / r.flops)
 
 
+def test_decode_rows_hold_the_hand_counted_traffic_and_work(small):
+    """Llama-2-7B decode block, batch 1, kv_len 1024, bf16 (2 B), on any array shape and node:
+    weights 4 x 4096^2 (q, k, v, o) + 3 x 4096 x 11008 (gate, up, down) = 202,375,168 -> 404,750,336 B, read
+    once; K and V caches 2 x 1024 x 4096 x 2 B = 16,777,216 B; the two norms' weights 2 x 4096 x 2 B and the new
+    token's K, V 2 x 4096 x 2 B = 32,768 B: dram_bytes = 421,560,320. flops: 2 x 202,375,168 for the weights and
+    2 x 2 x 1024 x 4096 = 16,777,216 for QK^T and SV, plus the vector ops': two RMSNorms 2 x 4 x 4096, RoPE
+    3 x (4096 q + 4096 k), softmax 5 x 32 heads x 1024 keys, two residual adds 2 x 4096, SwiGLU 5 x 11008
+    = 284,416;
+    total 421,811,968."""
+    df = read_results(small[0])
+    dec = df[(df["block"] == "llama2_7b/decode") & df["error"].isna()]
+    assert len(dec) == 7
+    assert (dec["dram_bytes"] == 404_750_336 + 16_777_216 + 32_768).all()
+    vector = 2 * 4 * 4096 + 3 * (4096 + 4096) + 5 * 32 * 1024 + 2 * 4096 + 5 * 11008
+    assert vector == 284_416 and (dec["flops"] == 404_750_336 + 16_777_216 + vector).all()
+
+
 def test_invalid_points_carry_a_one_line_error_and_the_sweep_goes_on(small):
     df = read_results(small[0])
     bad = df[df["units.mxu.rows"] == 0]
