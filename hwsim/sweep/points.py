@@ -80,9 +80,9 @@ class PointEvaluator:
     def __init__(self, plan: SweepPlan):
         self.plan = plan
         self.costs = CostCache()
-        # memo sizes: a choice, not a measurement. A batch (at most 500 points, runner.auto_batch) revisits
-        # few arch / model / block assignments, and each entry is small (a spec or a graph of ~15 ops), so
-        # these bound a worker's memory without costing hits.
+        # memo sizes: a choice, not a measurement. Points sweeping workload fields revisit a few model and
+        # block assignments (kept); arch assignments repeat only where the workload is swept too (grid order:
+        # the last parameter varies fastest). Entries are small (a spec, a ~15-op graph): bounded memory.
         self._arch = _LRU(256)
         self._model = _LRU(64)
         self._block = _LRU(256)
