@@ -125,7 +125,7 @@ def _pool(plan: SweepPlan, batches: Iterable[Batch], jobs: int) -> Iterator[tupl
                         break
             raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)  # the workers end before the sweep process does
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 @contextlib.contextmanager
