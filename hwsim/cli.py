@@ -346,13 +346,20 @@ def pareto(results_dir, objectives, block, out) -> None:
         df = df[df["block"] == block]
     front = pareto_front(df, objectives)
     path = Path(out) if out else Path(results_dir) / "pareto.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    front.to_csv(path, index=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        front.to_csv(path, index=False)
+    except OSError as e:
+        raise HwsimError(f"cannot write the front to {path}: {e.strerror or e}") from None
     objs = [c for c in front.columns if c in set(_objective_columns(objectives))]
     params = [c for c in front.columns if c not in objs and c not in ("error",)
               and not c.startswith(("energy_j.", "area_mm2.")) and c not in _OUTPUTS]
     click.echo(f"{len(front)} non-dominated of {int(df['error'].isna().sum())} rows ({', '.join(objs)})")
-    click.echo(front[params[:2] + objs + params[2:]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    if front.empty:
+        errors = df["error"].dropna()
+        click.echo(f"(no row without an error; first error: {errors.iloc[0]})" if len(errors) else "(no rows)")
+    else:
+        click.echo(front[params[:2] + objs + params[2:]].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     click.echo(f"wrote {path}", err=True)
 
 

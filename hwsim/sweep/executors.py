@@ -13,6 +13,7 @@ Pool workers exit by themselves when the sweep process disappears (SIGKILL), rat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -40,15 +41,20 @@ class WorkerDied(HwsimError):
 def run_batches(plan: SweepPlan, batches: Iterable[Batch], *, executor: str = "local", jobs: int = 1,
                 scheduler: str | None = None) -> Iterator[tuple[Batch, Rows]]:
     """Evaluate batches with the chosen executor; yields ``(batch, rows)`` as they complete."""
+    check_executor(executor, scheduler)
     if executor == "dask":
         return _dask(plan, batches, jobs, scheduler)
-    if executor != "local":
-        raise HwsimError(f"unknown executor {executor!r} (allowed: local, dask)")
-    if scheduler:
-        raise HwsimError("--scheduler needs --executor dask")
     if jobs <= 1:
         return ((b, evaluate_batch(plan, b)) for b in batches)
     return _pool(plan, batches, jobs)
+
+
+def check_executor(executor: str, scheduler: str | None) -> None:
+    """HwsimError unless ``executor`` is local or dask, and a scheduler address comes only with dask."""
+    if executor not in ("local", "dask"):
+        raise HwsimError(f"unknown executor {executor!r} (allowed: local, dask)")
+    if scheduler and executor != "dask":
+        raise HwsimError("--scheduler needs --executor dask")
 
 
 # ---- local process pool -----------------------------------------------------------------------------------
@@ -88,14 +94,16 @@ def _pool(plan: SweepPlan, batches: Iterable[Batch], jobs: int) -> Iterator[tupl
 
     ctx = mp.get_context("forkserver")  # no fork of a threaded parent; the server imports hwsim once
     ctx.set_forkserver_preload(["hwsim.sweep.executors"])
+    _start_forkserver_ignoring_sigint()
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(plan, os.getpid()))
     it = iter(batches)
     inflight: dict = {}
     try:
         try:
-            for b in _take(it, 2 * jobs):
-                inflight[pool.submit(_pool_task, b)] = b
+            with _sigint_held():  # these submits start the workers (see _sigint_held)
+                for b in _take(it, 2 * jobs):
+                    inflight[pool.submit(_pool_task, b)] = b
             while inflight:
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for f in done:
@@ -118,6 +126,42 @@ def _pool(plan: SweepPlan, batches: Iterable[Batch], jobs: int) -> Iterator[tupl
             raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Hold Ctrl-C back while worker processes are started, then raise KeyboardInterrupt. A start cut short
+    after the new worker was sent its pickled queues, but before the pool recorded it, leaves a worker the
+    pool does not know: it reads its queue lock after the sweep has exited and prints a FileNotFoundError
+    traceback. Holding lasts at most until the fork server has imported hwsim (seconds, once a sweep)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+    old = signal.signal(signal.SIGINT, lambda signum, frame: got.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if got:
+        raise KeyboardInterrupt
+
+
+def _start_forkserver_ignoring_sigint() -> None:
+    """Start the fork server (and resource tracker) with SIGINT ignored, a disposition they inherit. The
+    server only ignores Ctrl-C itself after importing hwsim, which takes seconds; a Ctrl-C in that time,
+    sent to the whole process group, would print its KeyboardInterrupt traceback under the sweep's
+    one-line "interrupted" message. The window in which this process ignores SIGINT is the spawn only."""
+    from multiprocessing import forkserver
+
+    if threading.current_thread() is not threading.main_thread():
+        forkserver.ensure_running()
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 def _take(it: Iterator[Batch], n: int) -> list[Batch]:
@@ -143,7 +187,7 @@ def _dask(plan: SweepPlan, batches: Iterable[Batch], jobs: int, scheduler: str |
             cluster = LocalCluster(n_workers=max(jobs, 1), threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
-    except (OSError, TimeoutError) as e:
+    except (OSError, TimeoutError, ValueError) as e:  # ValueError: a malformed address ("missing port number")
         raise HwsimError(f"cannot reach the Dask scheduler {scheduler or '(local cluster)'}: {e}") from None
     try:
         slots = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))

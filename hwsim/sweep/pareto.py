@@ -69,10 +69,11 @@ def pareto_front(df, objectives: str | list[str], by: str | None = "block"):
 
     objs = parse_objectives(objectives)
     cols = [c for c, _ in objs]
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-        raise HwsimError(f"no column {missing[0]!r} in the results (objectives: latency, energy, area or any of "
+    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
+    bad = next((c for c in cols if c not in numeric), None)
+    if bad is not None:
+        what = "no column" if bad not in df.columns else "not a numeric column"
+        raise HwsimError(f"{what} {bad!r} in the results (objectives: latency, energy, area or any of "
                          f"{', '.join(numeric)})")
     ok = df[cols].notna().all(axis=1)
     if "error" in df.columns:

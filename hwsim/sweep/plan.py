@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from hwsim.api import BLOCK_PARAMS
 from hwsim.arch.loader import arch_from_dict, arch_path
 from hwsim.errors import SpecError
@@ -178,11 +180,19 @@ def _block_defs(specs, workload: str, models, targets, file: str) -> tuple[Block
 
 
 def _check_path(plan: SweepPlan, path: str, kind: str, inner: str) -> None:
-    """A swept path must name a field of its spec: try the parameter's first value on the base spec."""
+    """A swept path must name a field of its spec: walk it through the base spec (:func:`_unknown_part`),
+    then try the parameter's first value on the base spec. The error lists what the path could name."""
     p = plan.space.params[path]
     value = p.draw(0.0)
     if kind == "block":
         return
+    if kind == "arch":
+        bases = [(arch_from_dict(plan.arch_data, plan.arch_label), plan.arch_data, "arch")]
+    else:
+        bases = [(validate(ModelSpec, d, f), d, "model") for d, f in plan.models.values()]
+    bad = next((b for spec, raw, root in bases if (b := _unknown_part(spec, raw, inner.split("."), root))), None)
+    if bad is not None and bad.entry:  # units.npu, memories.nope: nothing the loader could map
+        raise bad.error(plan.space_file, path, kind)
     try:
         if kind == "arch":
             data = json.loads(json.dumps(plan.arch_data, default=str))
@@ -196,7 +206,77 @@ def _check_path(plan: SweepPlan, path: str, kind: str, inner: str) -> None:
     except SpecError as e:
         if any(e.message.startswith(w) for w in _PATH_ERRORS) and e.field.startswith(inner.split(".")[0]) \
                 or "matched nothing" in e.message:
+            if bad is not None:
+                raise bad.error(plan.space_file, path, kind) from None
             raise SpecError(plan.space_file, f"params.{path}", f"not a field of the {kind} spec ({e})") from None
+
+
+@dataclass(frozen=True)
+class _Unknown:
+    """The first part of a swept path that names nothing in the base spec, and what it could name."""
+
+    where: str
+    part: str
+    allowed: tuple[str, ...]
+    entry: bool  # a missing entry of a collection of parts (units.npu), not an unknown field name
+
+    def error(self, file: str, path: str, kind: str) -> SpecError:
+        what = f"{self.where} has no {'entry' if self.entry else 'field'} {self.part!r}"
+        stem = self.part.rsplit("_", 1)[0]
+        if not self.entry and "_" in self.part and stem in self.allowed:  # capacity_kib: units go in the value
+            what += f"; sweep {stem!r} with values that carry their unit (8MiB, 1.6TB/s, 1GHz)"
+        return SpecError(file, f"params.{path}", f"not a field of the {kind} spec: {what}",
+                         allowed=", ".join(self.allowed))
+
+
+def _unknown_part(node: Any, raw: Any, parts: list[str], where: str) -> _Unknown | None:
+    """Walk ``parts`` through a validated base spec (``raw``: its YAML data). A part must be a field of the
+    model there (or a key of its YAML, such as ``clock`` or ``tech.node``, which the loader maps), an entry
+    of a collection of parts (``units.mxu``, ``memories.sram`` or its index) or ``*``; beyond a leaf or a
+    free-form mapping the spec's own validation decides. None when nothing is unknown."""
+    for i, part in enumerate(parts):
+        if isinstance(node, BaseModel):
+            fields = type(node).model_fields
+            if part not in fields:
+                keys = raw if isinstance(raw, dict) else {}
+                if part in keys:
+                    return None
+                extra = BLOCK_PARAMS if where == "model" else ()
+                return _Unknown(where, part, tuple(extra) + tuple(sorted(set(fields) | set(keys))), False)
+            node, raw = getattr(node, part), raw.get(part) if isinstance(raw, dict) else None
+        else:
+            items = _named_parts(node)
+            if items is None:
+                return None
+            if part == "*":
+                return next((b for name, item in items.items()
+                             if (b := _unknown_part(item, _raw_item(raw, name), parts[i + 1:], f"{where}.{name}"))),
+                            None)
+            if part.isdigit() and int(part) < len(items):
+                part = list(items)[int(part)]
+            if part not in items:
+                return _Unknown(where, part, tuple(items), True)
+            node, raw = items[part], _raw_item(raw, part)
+        where = f"{where}.{part}" if where not in ("arch", "model") else part
+    return None
+
+
+def _named_parts(node: Any) -> dict[str, BaseModel] | None:
+    """``units`` (name -> unit) or ``memories`` (items with a name) as name -> part; None for anything else."""
+    if isinstance(node, dict) and node and all(isinstance(v, BaseModel) for v in node.values()):
+        return node
+    if isinstance(node, (tuple, list)) and node and all(isinstance(v, BaseModel) and hasattr(v, "name")
+                                                        for v in node):
+        return {v.name: v for v in node}
+    return None
+
+
+def _raw_item(raw: Any, name: str) -> Any:
+    if isinstance(raw, dict):
+        return raw.get(name)
+    if isinstance(raw, list):
+        return next((x for x in raw if isinstance(x, dict) and x.get("name") == name), None)
+    return None
 
 
 def _sort_constraints(spec: SpaceSpec, file: str, area: dict[str, float]):

@@ -80,6 +80,9 @@ class PointEvaluator:
     def __init__(self, plan: SweepPlan):
         self.plan = plan
         self.costs = CostCache()
+        # memo sizes: a choice, not a measurement. Points sweeping workload fields revisit a few model and
+        # block assignments (kept); arch assignments repeat only where the workload is swept too (grid order:
+        # the last parameter varies fastest). Entries are small (a spec, a ~15-op graph): bounded memory.
         self._arch = _LRU(256)
         self._model = _LRU(64)
         self._block = _LRU(256)

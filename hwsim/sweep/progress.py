@@ -21,6 +21,16 @@ def format_duration(seconds: float) -> str:
     return f"{s}s"
 
 
+def format_rate(per_s: float) -> str:
+    """Points per second: whole numbers from 10 up, two significant digits below (a cycle-engine sweep of
+    big blocks runs under one point a second).
+
+    >>> format_rate(56213.4), format_rate(8.93), format_rate(0.444)
+    ('56,213', '8.9', '0.44')
+    """
+    return f"{per_s:,.0f}" if per_s >= 10 else f"{per_s:.2g}"
+
+
 class Progress:
     """Counts points done out of ``total`` (``done`` of them already on disk at the start).
 
@@ -50,7 +60,7 @@ class Progress:
         left = self.total - self.done
         eta = format_duration(left / rate) if rate > 0 else "?"
         pct = 100.0 * self.done / self.total if self.total else 100.0
-        return f"{self.done:,}/{self.total:,} points ({pct:.1f}%), {rate:,.0f} points/s, ETA {eta}"
+        return f"{self.done:,}/{self.total:,} points ({pct:.1f}%), {format_rate(rate)} points/s, ETA {eta}"
 
     def update(self, n: int) -> None:
         self.done += n

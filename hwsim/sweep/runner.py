@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from hwsim.errors import HwsimError
-from hwsim.sweep.executors import WorkerDied, run_batches
+from hwsim.sweep.executors import WorkerDied, check_executor, run_batches
 from hwsim.sweep.plan import SweepPlan
-from hwsim.sweep.progress import Progress
+from hwsim.sweep.progress import Progress, format_rate
 from hwsim.sweep.sampling import assignments
 from hwsim.sweep.space import point_id
 from hwsim.sweep.store import ResultsStore
@@ -47,7 +47,7 @@ class SweepSummary:
     def line(self) -> str:
         return (f"sweep: {self.n_points:,} points ({self.computed:,} computed now, {self.skipped:,} already done); "
                 f"{self.rows:,} rows written, {self.errors:,} with errors, {self.pruned:,} pruned by constraints; "
-                f"{self.elapsed_s:.1f} s ({self.points_per_s:,.0f} points/s) -> {self.out}")
+                f"{self.elapsed_s:.1f} s ({format_rate(self.points_per_s)} points/s) -> {self.out}")
 
 
 def feasible_points(plan: SweepPlan) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -73,6 +73,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, space_text: str, version: str
               batch_points: int | None = None) -> SweepSummary:
     """Evaluate every point of ``plan`` not yet in ``out``; see :func:`hwsim.api.sweep`."""
     t0 = time.monotonic()
+    check_executor(executor, scheduler)  # before the results directory is made
     n = count_points(plan)
     store = ResultsStore.open(out, plan, space_text, n, resume, version)
     done = store.done_ids() if resume else set()

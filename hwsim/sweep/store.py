@@ -80,7 +80,11 @@ class ResultsStore:
             for tmp in (out / "chunks").glob(".part-*.tmp"):  # a chunk a killed run did not finish
                 tmp.unlink()
             return cls(out, types, meta)
-        (out / "chunks").mkdir(parents=True, exist_ok=True)
+        try:
+            (out / "chunks").mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a file in the way, no permission, a read-only file system
+            raise SpecError(str(out), "", f"cannot create the results directory: {e.strerror or e}",
+                            allowed="a directory path you can write to") from None
         meta = {
             "hwsim_version": version, "created": _now(), "arch": plan.arch_label,
             "workloads": sorted(plan.models), "blocks": [_block_meta(b) for b in plan.blocks],
@@ -127,8 +131,10 @@ def _block_meta(b) -> dict[str, Any]:
 def _read_meta(out: Path) -> dict[str, Any]:
     try:
         return json.loads((out / "meta.json").read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise SpecError(str(out), "meta.json", "missing: not a sweep results directory") from None
+    except OSError as e:
+        raise SpecError(str(out / "meta.json"), "", f"cannot read: {e.strerror or e}") from None
     except json.JSONDecodeError as e:
         raise SpecError(str(out / "meta.json"), "", f"malformed JSON: {e.msg}") from None
 

@@ -76,14 +76,21 @@ def test_errors_are_one_line_exit_2(small_space_file, tmp_path):
         (("sweep", "--space", small_space_file, "--out", done, "--resume", "--engine", "roofline"), "engine differs"),
         (("sweep", "--space", small_space_file, "--out", tmp_path / "x", "--scheduler", "tcp://h:1"),
          "--scheduler needs --executor dask"),
+        (("sweep", "--space", small_space_file, "--out", tmp_path / "y", "--executor", "dask", "--scheduler",
+          "nonsense"), "cannot reach the Dask scheduler nonsense: missing port number"),
+        (("sweep", "--space", small_space_file, "--out", bad_yaml), "cannot create the results directory"),
         (("pareto", tmp_path / "nowhere"), "not a sweep results directory"),
         (("pareto", done, "--objectives", "speed"), "no column 'speed'"),
         (("pareto", done, "--block", "gpt2/decode"), "no block 'gpt2/decode'"),
+        (("pareto", done, "--objectives", "latency,bound"), "not a numeric column 'bound'"),
+        (("pareto", done, "--out", bad_yaml / "front.csv"), "cannot write the front to"),
+        (("pareto", bad_yaml), "meta.json: missing: not a sweep results directory"),
     ]:
         r = invoke(*args)
         assert r.exit_code == 2, (args, r.output)
         err = r.output.strip()
         assert err.startswith("error:") and words in err and "Traceback" not in err and "\n" not in err, err
+    assert not (tmp_path / "x").exists()  # refused before the results directory is made
 
 
 def test_resume_of_a_finished_sweep_computes_nothing(small_space_file, tmp_path):
@@ -91,3 +98,14 @@ def test_resume_of_a_finished_sweep_computes_nothing(small_space_file, tmp_path)
     invoke("sweep", "--space", small_space_file, "--out", out, "--jobs", 1, "--quiet")
     r = invoke("sweep", "--space", small_space_file, "--out", out, "--jobs", 1, "--quiet", "--resume")
     assert r.exit_code == 0 and "(0 computed now, 12 already done)" in r.output
+
+
+def test_pareto_of_a_sweep_whose_every_point_failed_says_why(tmp_path):
+    space = tmp_path / "s.yaml"
+    space.write_text(yaml.safe_dump({"params": {"units.mxu.rows": [0, -1]}}))   # rows must be > 0
+    assert invoke("sweep", "--space", space, "--out", tmp_path / "r", "--jobs", 1, "--quiet").exit_code == 0
+    r = invoke("pareto", tmp_path / "r")
+    assert r.exit_code == 0 and r.output.splitlines()[:2] == [
+        "0 non-dominated of 0 rows (latency_s, energy_j, area_mm2)",
+        "(no row without an error; first error: arch_configs/npu_128.yaml: units.mxu.rows: Input should be "
+        "greater than 0 (got -1))"]

@@ -51,7 +51,12 @@ def test_values_with_quantities_are_si_numbers_and_types_are_kept():
     ({"params": {}}, "at least one parameter"),
     ({"params": {"a": {"start": 8, "stop": 1, "num": 2}}}, "start <= stop"),
     ({"params": {"a": [1]}, "sampling": "sobol"}, "sampling"),
-    ({"params": {"a": [1]}, "extra": 1}, "unknown field"),
+    ({"params": {"a": [1]}, "extra": 1},
+     "extra: unknown field (allowed: params, sampling, samples, seed, constraints, blocks, description)"),
+    ({"params": {"a": {"start": 1, "stop": 8, "stepp": 1}}},
+     "params.a.stepp: unknown field (allowed: values, choices, range, start, stop, step, num, log, integer)"),
+    ({"params": {"a": [1]}, "blocks": [{"phase": "decode", "kvlen": 8}]},
+     "blocks.0.kvlen: unknown field (allowed: workload, phase, batch, seq, kv_len, past_len, fused_attention, name)"),
 ])
 def test_bad_spaces_are_one_line_spec_errors(data, words):
     with pytest.raises(SpecError) as e:

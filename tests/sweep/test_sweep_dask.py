@@ -23,12 +23,14 @@ def cluster():
 
 def test_dask_cluster_equals_local_executor(cluster, tmp_path):
     local = api.sweep("npu_128", "llama2_7b", SMALL_SPACE, tmp_path / "local", jobs=1, progress=False)
-    dask = api.sweep("npu_128", "llama2_7b", SMALL_SPACE, tmp_path / "dask", executor="dask",
-                     scheduler=cluster.scheduler_address, progress=False, batch_points=2)
+    with distributed.Client(cluster) as client, distributed.get_task_stream(client) as stream:
+        dask = api.sweep("npu_128", "llama2_7b", SMALL_SPACE, tmp_path / "dask", executor="dask",
+                         scheduler=cluster.scheduler_address, progress=False, batch_points=2)
     assert (dask.computed, dask.rows, dask.errors, dask.pruned) == (local.computed, local.rows, local.errors,
                                                                     local.pruned) == (12, 24, 8, 2)
-    with distributed.Client(cluster) as client:   # both workers took batches
-        assert len(client.scheduler_info()["workers"]) == 2
+    batches = [t for t in stream.data if t["key"].startswith("evaluate_batch")]
+    assert len(batches) == 6                                   # 12 points in batches of 2, each run once
+    assert {t["worker"] for t in batches} == set(cluster.scheduler_info["workers"])   # both workers took some
     pd.testing.assert_frame_equal(read_results(tmp_path / "dask", include_pruned=True),
                                   read_results(tmp_path / "local", include_pruned=True), check_exact=True)
 

@@ -122,3 +122,44 @@ def test_ctrl_c_saves_what_finished_and_exits_130(space_file, clean, tmp_path):
     assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1].startswith("interrupted: interrupted after") and "--resume" in err
     _resume_and_compare(space_file, out, clean)
+
+
+def _forkserver_started(proc, timeout=120.0):
+    t0 = time.monotonic()
+    while not any("forkserver" in _cmdline(p) for p in _descendants(proc.pid)):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - t0 < timeout, "no fork server started"
+        time.sleep(0.01)
+
+
+def _cmdline(pid):
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("moment", ["fork server starting", "chunks written"])
+def test_ctrl_c_on_a_terminal_reaches_every_process_and_prints_no_traceback(space_file, tmp_path, moment):
+    """A terminal's Ctrl-C signals the whole process group: the fork server (which ignores SIGINT only once it
+    has imported hwsim) and workers being started must neither print a traceback nor outlive the sweep."""
+    out = tmp_path / "r"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "hwsim", "sweep", "--space", str(space_file), "--out", str(out),
+                             "--jobs", "2", "--chunk-points", "8", "--quiet"], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    if moment == "chunks written":
+        _wait_for_chunks(out, proc)
+    else:  # signal while the fork server imports hwsim (it takes seconds: 0.3 s in, it has started)
+        _forkserver_started(proc)
+        time.sleep(0.3)
+    family = _descendants(proc.pid)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    t0 = time.monotonic()
+    while _alive(family) and time.monotonic() - t0 < 10:
+        time.sleep(0.1)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].startswith("interrupted"), err
+    assert not _alive(family)
