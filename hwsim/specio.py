@@ -109,11 +109,13 @@ def validate(model: type[M], data: dict[str, Any], file: str) -> M:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as e:
-        raise spec_error(file, e) from None
+        raise spec_error(file, e, data) from None
 
 
-def spec_error(file: str, e: pydantic.ValidationError) -> SpecError:
+def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> SpecError:
     err = e.errors()[0]
+    if err.get("type") == "union_tag_not_found" and data is not None:
+        return _untagged_entry(file, err, data)
     loc = [str(x) for x in err.get("loc", ())]
     # drop pydantic's internal tags for discriminated unions, e.g. units.mxu.systolic.rows -> units.mxu.rows;
     # a tag follows the union's key, so a unit *named* like a kind stays: units.pim.pim.mode -> units.pim.mode
@@ -138,3 +140,16 @@ def spec_error(file: str, e: pydantic.ValidationError) -> SpecError:
             got = msg.find(" (got ")
             msg = "not an allowed value" + (msg[got:] if got >= 0 else "")
     return SpecError(file, ".".join(loc), msg, allowed)
+
+
+def _untagged_entry(file: str, err: dict, data: Any) -> SpecError:
+    """An entry of a tagged collection without its tag: usually a misspelt name (``--set units.npu.rows=64``
+    on an arch whose array is ``mxu``), so name the entries that exist."""
+    loc = [str(x) for x in err.get("loc", ())]
+    tag = str((err.get("ctx") or {}).get("discriminator", "kind")).strip("'")
+    parent = data
+    for key in loc[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+    names = sorted(k for k, v in parent.items() if isinstance(v, dict) and tag in v) if isinstance(parent, dict) else []
+    return SpecError(file, ".".join(loc), f"no such entry, and a new entry must give its '{tag}'",
+                     allowed=", ".join(names) or None)
