@@ -125,6 +125,8 @@ def spec_error(file: str, e: pydantic.ValidationError) -> SpecError:
         msg = "unknown field"
     elif err.get("type") == "missing":
         msg = "missing required field"
+    elif err.get("type") == "model_type":  # not "instance of <internal class name>"
+        msg = "Input should be a mapping of fields"
     inp = err.get("input")
     if err.get("type") not in ("missing", "extra_forbidden") and not isinstance(inp, (dict, list)):
         msg = f"{msg} (got {inp!r})"

@@ -64,10 +64,15 @@ def save_report(report: "Report", out_dir: str | Path, *, input_sha256: str | No
     commit = git_commit()
     footer = (f"Made by hwsim {_version('hwsim')}" + (f" (commit {commit[:12]})" if commit else "")
               + f" from {inp.source} on {created_utc()}; manifest.json beside this page lists the inputs.")
-    files = write_report(report, out, footer)
-    if inp.kind is InputKind.RUN:
-        (out / "input.json").write_text(json.dumps(inp.run, indent=1) + "\n")
-        files.append(Path("input.json"))
-    manifest = make_manifest(inp, out, files, command, input_sha256)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    try:
+        files = write_report(report, out, footer)
+        if inp.kind is InputKind.RUN:
+            (out / "input.json").write_text(json.dumps(inp.run, indent=1) + "\n")
+            files.append(Path("input.json"))
+        manifest = make_manifest(inp, out, files, command, input_sha256)
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    except OSError as e:
+        from hwsim.errors import SpecError
+        raise SpecError(str(out), "", f"--out: cannot write the report here ({e.strerror}: {e.filename})",
+                        allowed="a directory that can be created and written") from None
     return files + [Path("manifest.json")]

@@ -99,19 +99,48 @@ def plot(name: str, source: str | Path, output: str | Path, *, width_in: float |
     if inp.kind is not e.kind:
         raise SpecError(str(source), "", f"is a {inp.kind.value} input; {name} needs a {e.kind.value} input")
     kw = {**e.extra(inp), **{k: v for k, v in options.items() if v is not None}}
-    w, h = width_in or e.size_in[0], height_in or e.size_in[1]
+    frame = e.frame(inp)
+    _check_options(frame, str(source), {k: v for k, v in options.items() if k in COLUMN_OPTIONS and v is not None})
+    w = e.size_in[0] if width_in is None else width_in
+    h = e.size_in[1] if height_in is None else height_in
+    for flag, v in (("--width", w), ("--height", h), ("--dpi", dpi), ("--font-size", font_size)):
+        if not v > 0:
+            raise SpecError(flag, "", f"must be a positive number, got {v}")
+    out = Path(output)
+    fmt = out.suffix.lower().lstrip(".")
+    formats = sorted(Figure().canvas.get_supported_filetypes())
+    if fmt not in formats:
+        raise SpecError(str(out), "", f"cannot tell the format from the extension {out.suffix or '(none)'!r}",
+                        allowed=", ".join(f".{f}" for f in formats))
     with mpl.rc_context({**RC, "font.size": font_size}):
         fig = Figure(figsize=(w, h), layout="constrained")
         if e.whole_figure:
-            e.draw(e.frame(inp), fig, **kw)
+            e.draw(frame, fig, **kw)
         else:
-            ax = e.draw(e.frame(inp), fig.subplots(), **kw)
+            ax = e.draw(frame, fig.subplots(), **kw)
             if title is not None:
                 ax.set_title(title)
-        out = Path(output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=dpi, metadata=NO_STAMP.get(out.suffix.lower().lstrip(".")))
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(out, dpi=dpi, metadata=NO_STAMP.get(fmt))
+        except OSError as err:
+            raise SpecError(str(out), "", f"cannot write the figure ({err.strerror}: {err.filename})") from None
     return out
+
+
+# options that name a column of the figure's frame: --x/--y/--color (pareto), --metric (sensitivity),
+# --group (parity); a typo is an error naming the columns there are, not a KeyError or a silent default
+COLUMN_OPTIONS = ("x", "y", "color", "metric", "group")
+
+
+def _check_options(frame: pd.DataFrame, source: str, options: dict[str, str]) -> None:
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    for k, col in options.items():
+        allowed = list(frame.columns) if k == "group" else numeric
+        if col not in allowed:
+            raise SpecError(source, f"--{k}", f"{col!r} is not a {'' if k == 'group' else 'numeric '}column of the "
+                            "input", allowed=", ".join(map(str, allowed)))
 
 
 def script_main(name: str, doc: str, argv: list[str] | None = None) -> int:

@@ -10,15 +10,94 @@ import json
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from hwsim.errors import SpecError
+from hwsim.specio import validate
 
 RUN_KEYS = ("arch", "workload", "ops", "block", "area_mm2")
 SWEEP_OUTPUTS = ("latency_s", "energy_j", "area_mm2")
 PRED_COLUMNS = ("pred_seconds", "predicted_seconds", "predicted_s", "pred_s", "estimate_seconds", "est_seconds")
+
+
+# ---- the parts of a run's JSON a report reads (RunResult.to_dict()); other keys pass through unchecked ----
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _OpRow(_Part):
+    name: str
+    unit: str
+    flops: Amount
+    seconds: Amount
+    energy_j: Amount
+    cycles: Amount | None = None
+    compute_cycles: Amount | None = None
+    utilization: Amount = 0.0
+    bytes: dict[str, Amount] = {}
+    energy_j_by_component: dict[str, Amount] = {}
+    notes: list[str] = []
+
+
+class _Block(_Part):
+    seconds: Amount
+    energy_j: Amount
+    energy_j_by_component: dict[str, Amount] = {}
+    flops: Amount = 0.0
+    dram_bytes: Amount = 0.0
+
+
+class _Area(_Part):
+    total: Amount
+    by_component: dict[str, Amount]
+
+
+class _Slot(_Part):
+    op: str
+    unit: str
+    start_s: Amount
+    end_s: Amount
+
+
+class _Model(_Part):
+    layers: int = Field(1, ge=1)
+    seconds: Amount | None = None
+    energy_j: Amount | None = None
+
+
+class _UnitSummary(_Part):
+    peak_flops_s: dict[str, Amount] = {}
+
+
+class _MemorySummary(_Part):
+    bandwidth_bytes_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _ArchSummary(_Part):
+    units: dict[str, _UnitSummary] = {}
+    memories: dict[str, _MemorySummary] = {}
+
+
+class RunDoc(_Part):
+    """What a report needs of ``hwsim run --format json``: checked once here so that a hand-edited or truncated
+    JSON is a one-line error naming the field (``ops.3.seconds``), never a traceback in a figure."""
+
+    arch: str
+    workload: str
+    ops: list[_OpRow] = Field(min_length=1)
+    block: _Block
+    area_mm2: _Area
+    schedule: list[_Slot] = []
+    model: _Model | None = None
+    params: dict[str, Any] = {}
+    notes: list[str] = []
+    arch_summary: _ArchSummary | None = None
 
 
 class InputKind(str, Enum):
@@ -112,10 +191,7 @@ def load_run(doc: Any, source: str) -> ReportInput:
         raise SpecError(source, missing[0], "missing", allowed="the output of `hwsim run --format json`")
     if not isinstance(doc["ops"], list) or not doc["ops"]:
         raise SpecError(source, "ops", "must be a non-empty list of op rows")
-    for i, op in enumerate(doc["ops"]):
-        for k in ("name", "unit", "flops", "seconds", "energy_j"):
-            if k not in op:
-                raise SpecError(source, f"ops[{i}].{k}", "missing")
+    validate(RunDoc, doc, source)
     notes: tuple[str, ...] = ()
     if not doc.get("arch_summary"):
         summary, notes = _recompute_summary(doc["arch"])
