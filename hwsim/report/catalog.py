@@ -27,18 +27,16 @@ def _block(inp: ReportInput) -> dict[str, Any]:
     return {"block": (b.get("flops", 0.0), b.get("dram_bytes", 0.0), b["seconds"])}
 
 
-def _sched(inp: ReportInput) -> pd.DataFrame:
-    return pd.DataFrame(inp.run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
-
-
-def _sensitivity(frame: pd.DataFrame, fig: Figure, param: str | None = None, metric: str | None = None) -> None:
+def _sensitivity(frame: pd.DataFrame, fig: Figure, param: str | None = None, metric: str | None = None,
+                 units: dict | None = None, labels: dict | None = None) -> None:
     params = T.sweep_params(frame)
     param = param or (params[0] if params else None)
     if param not in frame.columns:
         raise SpecError("--param", "", f"{param!r} is not a swept parameter", allowed=", ".join(params))
     metrics = [metric] if metric else ["latency_s", "energy_j", "area_mm2"]
     for ax, m in zip(fig.subplots(1, len(metrics), squeeze=False)[0], metrics):
-        F.sensitivity(frame, ax, param=param, metric=m)
+        F.sensitivity(frame, ax, param=param, metric=m, unit=(units or {}).get(param, ""),
+                      labels=(labels or {}).get(param))
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,12 @@ class Entry:
     whole_figure: bool = False  # draw(frame, fig, **opts) instead of draw(frame, ax, **opts)
 
 
-_ops = lambda inp: T.ops_frame(inp.run)  # noqa: E731
+_ops = lambda inp: T.ops_to_draw(T.ops_frame(inp.run))  # noqa: E731  (replicas summed past MAX_OPS_DRAWN)
+
+
+def _sched(inp: ReportInput) -> pd.DataFrame:
+    f = pd.DataFrame(inp.run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
+    return f.assign(op=[T.base_op(n) for n in f["op"]]) if len(inp.run["ops"]) > T.MAX_OPS_DRAWN else f
 CATALOG: dict[str, Entry] = {
     "latency_by_op": Entry("per-op latency, compute and stall stacked", InputKind.RUN, _ops, F.latency_by_op,
                            (7, 4.5)),
@@ -78,6 +81,7 @@ CATALOG: dict[str, Entry] = {
                          lambda inp: inp.frame, _sensitivity, (10, 3.2),
                          (("--param", {"help": "swept parameter (dotted path) [the first]"}),
                           ("--metric", {"help": "one of latency_s, energy_j, area_mm2, ... [all three]"})),
+                         extra=lambda inp: {"units": inp.value_units, "labels": inp.value_labels},
                          whole_figure=True),
     "parity": Entry("validation: predicted vs measured, log-log", InputKind.VALIDATION, lambda inp: inp.frame,
                     F.parity, (4.5, 4.5), (("--group", {"help": "column that colours the points [kind]"}),),

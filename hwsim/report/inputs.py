@@ -7,7 +7,7 @@ Each input is checked at the boundary and becomes a frozen :class:`ReportInput`;
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Callable
@@ -123,6 +123,10 @@ class ReportInput:
         Sweep ``meta.json``; for validation ``{"measured": col, "predicted": col}``.
     notes : tuple of str
         What the loader had to assume or fill in.
+    value_labels, value_units : dict
+        Sweeps: each swept quantity as the space file wrote it (``{"memories.sram.capacity": {8388608.0:
+        "8MiB"}}``) and its unit (``{"memories.sram.capacity": "B"}``), from the results' ``space.yaml``
+        (:func:`hwsim.sweep.space.written_values`); empty when there is none.
     """
 
     kind: InputKind
@@ -131,6 +135,8 @@ class ReportInput:
     frame: pd.DataFrame | None = None
     meta: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    value_labels: dict = field(default_factory=dict)
+    value_units: dict = field(default_factory=dict)
 
 
 def read_sweep_points(results_dir: Path) -> pd.DataFrame:
@@ -221,7 +227,23 @@ def _load_sweep(d: Path) -> ReportInput:
         frame = read_sweep_points(d)
     except (OSError, ValueError, NotImplementedError) as e:
         raise SpecError(str(d / "chunks"), "", f"cannot read the parquet chunks ({str(e).splitlines()[0]})") from None
-    return _sweep_from_frame(frame, str(d), meta if isinstance(meta, dict) else {})
+    inp = _sweep_from_frame(frame, str(d), meta if isinstance(meta, dict) else {})
+    return replace(inp, **_written_values(d / "space.yaml"))
+
+
+def _written_values(space_yaml: Path) -> dict:
+    """``value_labels`` and ``value_units`` from a results directory's copy of the space file (labels only:
+    a copy that cannot be read leaves the values as numbers)."""
+    import yaml
+
+    from hwsim.sweep.space import written_values
+
+    try:
+        data = yaml.safe_load(space_yaml.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    labels, units = written_values(data.get("params") if isinstance(data, dict) else None)
+    return {"value_labels": labels, "value_units": units}
 
 
 def _sweep_from_frame(frame: pd.DataFrame, source: str, meta: dict) -> ReportInput:
