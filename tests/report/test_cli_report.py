@@ -41,6 +41,7 @@ def test_report_of_a_validation_with_named_columns(tmp_path, validation_csv):
                "--predicted", "est")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "v" / "figures" / "parity.png").is_file()
+    assert r.output.endswith("report.md, report.html, 1 figure (PNG + SVG), 2 tables (CSV), manifest.json\n")
     stats = pd.read_csv(tmp_path / "v" / "tables" / "parity_stats.csv").set_index("group")
     assert stats.loc["gemm", "mape"] == pytest.approx(0.2)
 
