@@ -328,13 +328,15 @@ def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: st
 
 
 def _param_axis(ax: Axes, values: np.ndarray, unit: str = "", labels: dict | None = None) -> None:
-    """x axis for a numeric parameter: log2 for powers of two, log10 when spread >= 10x, ticks at the values
-    themselves (as :func:`value_label` writes them) when there are few."""
+    """x axis for a numeric parameter: log2 for powers of two, log10 for other positive values spread >= 4x
+    (a swept range that wide is nearly always geometric: 0.4, 0.8, 1.6, 3.2 TB/s on a linear axis put the first
+    two labels on top of each other), ticks at the values themselves (as :func:`value_label` writes them) when
+    there are few."""
     pos = len(values) > 1 and values.min() > 0
-    pow2 = pos and np.all(np.log2(values) == np.round(np.log2(values))) and values.max() / values.min() >= 4
-    if pow2:
+    wide = pos and values.max() / values.min() >= 4
+    if wide and np.all(np.log2(values) == np.round(np.log2(values))):
         ax.set_xscale("log", base=2)
-    elif pos and values.max() / values.min() >= 10:
+    elif wide:
         ax.set_xscale("log")
     if len(values) <= 8:
         ax.set_xticks(values, [value_label(v, unit, labels) for v in values])
@@ -346,7 +348,7 @@ def _param_axis(ax: Axes, values: np.ndarray, unit: str = "", labels: dict | Non
 def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "latency_s", unit: str = "",
                 labels: dict | None = None) -> Axes:
     """``metric`` against one swept ``param``: the median over the other parameters, shaded from min to max,
-    one line per block. Numeric parameters get a numeric (log when spread >= 10x) axis, others categories.
+    one line per block. Numeric parameters get a numeric (log when spread >= 4x) axis, others categories.
     ``unit`` and ``labels`` (value -> text, e.g. ``{8388608.0: "8MiB"}`` from the space file,
     :func:`hwsim.sweep.space.written_values`) label the parameter's ticks."""
     ok = ok_points(frame)

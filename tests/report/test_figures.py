@@ -146,3 +146,16 @@ def test_log_axes_over_many_decades_label_powers_of_ten():
     ax = F.parity_plot(np.array([1e-3, 2e-2]), np.array([1.2e-3, 1.9e-2]), _ax())
     lo, hi = ax.get_xlim()
     assert [t for t in ax.get_xticks() if lo <= t <= hi] == pytest.approx([1e-3, 2e-3, 5e-3, 1e-2, 2e-2])
+
+
+def test_geometric_range_gets_a_log_axis(sweep_dir):
+    """0.4, 0.8, 3.2 TB/s (8x, not powers of two): a log axis, so the 0.4 and 0.8 labels sit as far apart as
+    0.8 and 1.6 would instead of overprinting; 7 and 5 (nm, 1.4x) stay linear."""
+    pts = load_input(sweep_dir).frame
+    pts = pts.assign(**{"memories.hbm.bandwidth": pts["memories.hbm.bandwidth"].map(
+        {0.4e12: 0.4e12, 0.8e12: 0.8e12, 1.6e12: 3.2e12})})
+    ax = F.sensitivity(pts, _ax(), param="memories.hbm.bandwidth", unit="B/s")
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["400 GB/s", "800 GB/s", "3.2 TB/s"]
+    pts = pts.assign(**{"units.mxu.rows": pts["units.mxu.rows"].map({32: 7, 64: 5, 128: 7, 256: 5})})
+    assert F.sensitivity(pts, _ax(), param="units.mxu.rows").get_xscale() == "linear"
