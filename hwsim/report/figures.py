@@ -168,18 +168,22 @@ def _ceilings(arch: dict) -> list[tuple[str, float]]:
 
 def _label_clusters(ax: Axes, pts: pd.DataFrame, level: str, dx: float = 0.3, dy: float = 0.15) -> None:
     """Name the ops at their points against ``level``; an op within ``dx`` decades of intensity and ``dy``
-    decades of throughput of an already-labelled op joins that label (so labels do not overprint)."""
+    decades of throughput of an already-labelled op joins that label (so labels do not overprint). Call once
+    the x limits are set: labels near the right edge put one name a line, so they stay inside the axes."""
     lx = np.log10(pts["flops"] / pts[f"bytes.{level}"]).to_numpy()
     ly = np.log10(pts["achieved_flops_s"]).to_numpy()
     groups: list[list[int]] = []
     for i in np.argsort(lx, kind="stable"):
         home = next((g for g in groups if abs(lx[g[0]] - lx[i]) < dx and abs(ly[g[0]] - ly[i]) < dy), None)
         home.append(i) if home is not None else groups.append([i])
+    right_end = np.log10(ax.get_xlim()[1]) - 1.2  # labels of points this near the right edge: one name a line
     for idx in groups:
         names = [pts["op"].iloc[i] for i in idx]
-        text = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:3])} +{len(names) - 3}"
-        ax.annotate(text, (10 ** lx[idx[0]], 10 ** ly[idx[0]]), xytext=(6, -10), textcoords="offset points",
-                    fontsize=6.5, color="0.2")
+        wrap = lx[idx[0]] > right_end
+        sep = ",\n" if wrap else ", "
+        text = sep.join(names) if len(names) <= 3 else f"{sep.join(names[:3])} +{len(names) - 3}"
+        ax.annotate(text, (10 ** lx[idx[0]], 10 ** ly[idx[0]]), xytext=(6, -6) if wrap else (6, -10),
+                    textcoords="offset points", va="top" if wrap else "baseline", fontsize=6.5, color="0.2")
 
 
 def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: tuple[float, float, float] | None
@@ -210,20 +214,22 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     lvls = [lv for lv in mems if lv in lvls] + [lv for lv in lvls if lv not in mems]
     colors = op_colors(frame["op"])
     pts = frame[(frame["flops"] > 0) & (frame["seconds"] > 0)]
-    xs = []
+    xs, ys = [], []
     for li, lv in enumerate(lvls):
         sub = pts[pts[f"bytes.{lv}"] > 0]
         xs += list(sub["flops"] / sub[f"bytes.{lv}"])
+        ys += list(sub["achieved_flops_s"])
         ax.scatter(sub["flops"] / sub[f"bytes.{lv}"], sub["achieved_flops_s"], c=[colors[o] for o in sub["op"]],
                    marker=LEVEL_MARKERS[li % 6], s=36, edgecolors="black", linewidths=0.4, zorder=3)
-    if lvls:
-        _label_clusters(ax, pts[pts[f"bytes.{lvls[-1]}"] > 0], lvls[-1])
     has_block = bool(block and block[1] > 0 and block[2] > 0)
     if has_block:
         xs.append(block[0] / block[1])
+        ys.append(block[0] / block[2])
         ax.scatter([block[0] / block[1]], [block[0] / block[2]], marker="*", s=260, c="gold", edgecolors="black",
                    zorder=2.5, alpha=0.8)
-    _roofs(ax, arch, lvls, xs, list(pts["achieved_flops_s"]))
+    _roofs(ax, arch, lvls, xs, ys)
+    if lvls:
+        _label_clusters(ax, pts[pts[f"bytes.{lvls[-1]}"] > 0], lvls[-1])
     if legend:
         _roofline_legend(ax, list(pts["op"]), colors, lvls, mems, has_block)
     skipped = list(dict.fromkeys(frame.loc[frame["flops"] <= 0, "op"]))
@@ -234,9 +240,20 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     return ax
 
 
+def _ceiling_side(p: float, lo: float, hi: float, xs: list[float], ys: list[float]) -> str:
+    """Which end of the ceiling at ``p`` FLOP/s its label goes: the right unless more plotted points sit near
+    the label there (within 2.5 decades of the end and 0.35 decades of the line) than at the left (on the
+    H100 the tf32 and fp32 labels ran under the GEMMs' points)."""
+    x, y = np.log10(np.asarray(xs, float)), np.log10(np.asarray(ys, float))
+    near = np.abs(y - np.log10(p)) < 0.35
+    right = int((near & (x > np.log10(hi) - 2.5)).sum())
+    left = int((near & (x < np.log10(lo) + 2.5)).sum())
+    return "left" if left < right else "right"
+
+
 def _roofs(ax: Axes, arch: dict, lvls: list[str], xs: list[float], ys: list[float]) -> None:
     """Bandwidth slopes (one line style per level) up to the highest peak, peak ceilings, log axes whose
-    range holds every point and every ridge point."""
+    range holds every point (``xs``, ``ys``: every plotted point) and every ridge point."""
     mems = arch.get("memories") or {}
     ceil = _ceilings(arch)
     peaks = [p for _, p in ceil] or [max(ys + [1.0])]
@@ -249,8 +266,9 @@ def _roofs(ax: Axes, arch: dict, lvls: list[str], xs: list[float], ys: list[floa
                     ls=LINE_STYLES[i % 4])
     for label, p in ceil:
         ax.axhline(p, color="firebrick", lw=0.8, alpha=0.8)
-        ax.annotate(f"{label}: {eng(p, 'FLOP/s')}", (hi, p), ha="right", va="bottom", fontsize=7,
-                    color="firebrick", xytext=(-2, 1), textcoords="offset points")
+        side = _ceiling_side(p, lo, hi, xs, ys)
+        ax.annotate(f"{label}: {eng(p, 'FLOP/s')}", (hi if side == "right" else lo, p), ha=side, va="bottom",
+                    fontsize=7, color="firebrick", xytext=(-2 if side == "right" else 2, 1), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)

@@ -159,3 +159,21 @@ def test_geometric_range_gets_a_log_axis(sweep_dir):
     assert [t.get_text() for t in ax.get_xticklabels()] == ["400 GB/s", "800 GB/s", "3.2 TB/s"]
     pts = pts.assign(**{"units.mxu.rows": pts["units.mxu.rows"].map({32: 7, 64: 5, 128: 7, 256: 5})})
     assert F.sensitivity(pts, _ax(), param="units.mxu.rows").get_xscale() == "linear"
+
+
+def test_roofline_labels_keep_clear_of_the_points():
+    """H100, Llama-2-7B prefill: the GEMMs sit just under the tf32 ceiling at the right, so the tf32 and fp32
+    ceiling labels move to the left end (on npu_128 nothing is there and they stay right); the GEMMs' own label,
+    near the right edge, puts one name a line instead of running into the legend."""
+    from hwsim import api
+
+    run = api.run("h100", "llama2_7b", "prefill").to_dict()
+    b = run["block"]
+    ax = F.roofline(T.ops_frame(run), _ax(), block=(b["flops"], b["dram_bytes"], b["seconds"]))
+    ceil = {t.get_text().split(":")[0]: t.get_horizontalalignment() for t in ax.texts
+            if t.get_text().startswith("gpu ")}
+    assert ceil == {"gpu fp8/int8": "right", "gpu bf16/fp16": "left", "gpu tf32": "left", "gpu fp32": "left"}
+    gemms = next(t.get_text() for t in ax.texts if "gate_up" in t.get_text())
+    assert gemms == "o_proj,\ndown,\ngate_up +1"
+    ax = F.roofline(T.ops_frame(api.run().to_dict()), _ax())
+    assert {t.get_horizontalalignment() for t in ax.texts if "TFLOP/s" in t.get_text()} == {"right"}
