@@ -48,6 +48,10 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
         inp, sha = load_run(doc, "<stdin>"), hashlib.sha256((stdin_text or "").encode()).hexdigest()
     else:
         inp, sha = load_input(source, measured=measured, predicted=predicted), None
+    if (measured or predicted) and inp.kind.value != "validation":
+        from hwsim.errors import SpecError
+        raise SpecError(inp.source, "", f"--measured/--predicted name columns of a validation CSV; this is a "
+                        f"{inp.kind.value} input", allowed="a CSV with measured and predicted seconds")
     return save_report(build_report(inp), out_dir, input_sha256=sha, command=command)
 
 

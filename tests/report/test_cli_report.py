@@ -135,3 +135,13 @@ def test_unwritable_out_is_one_line(tmp_path, run_json):
     assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
     assert r.output.startswith(f"error: {tmp_path / 'file' / 'sub'}: --out: cannot write the report here "
                                "(Not a directory:")
+
+
+def test_validation_options_on_other_inputs_are_refused(tmp_path, run_json, sweep_dir):
+    """--measured/--predicted mean nothing to a run or a sweep: a typo'd invocation says so instead of
+    ignoring them."""
+    for src, kind in ((run_json, "run"), (sweep_dir, "sweep")):
+        r = invoke("report", str(src), "--out", str(tmp_path / kind), "--measured", "meas")
+        assert r.exit_code == 2 and r.output == (f"error: {src}: --measured/--predicted name columns of a "
+                                                 f"validation CSV; this is a {kind} input (allowed: a CSV with "
+                                                 "measured and predicted seconds)\n"), r.output
