@@ -224,6 +224,12 @@ def sweep_report(inp: ReportInput) -> Report:
 
 
 # ---- validation ---------------------------------------------------------------------------------------
+def _worst_table(worst: pd.DataFrame, units: dict[str, str]) -> TableOut:
+    """The worst rows: the CSV keeps every column, the page leaves out those empty in every row shown."""
+    shown = worst.dropna(axis=1, how="all")
+    return TableOut("worst_rows", "The ten rows predicted worst.", worst, display(shown, units))
+
+
 @register_plan(InputKind.VALIDATION)
 def validation_report(inp: ReportInput) -> Report:
     rows, mcol, pcol = inp.frame, inp.meta["measured"], inp.meta["predicted"]
@@ -242,8 +248,7 @@ def validation_report(inp: ReportInput) -> Report:
         (render_figure("parity", f"`{pcol}` against `{mcol}` on log-log axes; the dashed lines are ±25%.",
                        one_axes(F.parity, rows, measured=mcol, predicted=pcol, group=group), 6.5, 6),),
         (_table("parity_stats", "Error statistics, all rows and by kind.", stats, pct),
-         _table("worst_rows", "The ten rows predicted worst.", worst.dropna(axis=1, how="all"),
-                {mcol: "s", pcol: "s", "ape": "%"}))),)
+         _worst_table(worst, {mcol: "s", pcol: "s", "ape": "%"}))),)
     headline = (("rows", str(int(s["n"]))), ("MAPE", f"{100 * s['mape']:.1f}%"),
                 ("within ±25%", f"{100 * s['within_25pct']:.0f}%"), ("bias (pred/meas)", f"{s['log_bias']:.2f}x"))
     return Report(f"Validation: {pcol} vs {mcol}", inp.source, headline, sections, inp.notes, inp)

@@ -8,6 +8,7 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hwsim.report import build_report, load_input, save_report
@@ -128,6 +129,7 @@ def test_worst_rows_read_as_numbers_not_reprs(built, validation_csv):
     assert "nan" not in cells and not any(len(c) > 12 and c.replace(".", "").isdigit() for c in cells)
     assert all(t.data[c].notna().any() for c in t.display.columns)
     assert set(t.data.columns) - set(t.display.columns) == {c for c in t.data if t.data[c].isna().all()}
+    assert list(t.data.columns) == [*pd.read_csv(validation_csv).columns, "ape"]  # the CSV keeps every column
     worst = t.data.iloc[0]
     row = t.display.iloc[0]
     assert row["flops"] == F.value_label(worst["flops"]) and row["flops"].endswith((" M", " G", " T", " k"))
