@@ -178,9 +178,9 @@ def report(source, out, measured, predicted) -> None:
                                                                           ("--predicted", predicted)) if v for x in (k, v)]
     files = api.report(source, out, measured=measured, predicted=predicted,
                        stdin_text=sys.stdin.read() if source == "-" else None, command=command)
-    figs = sum(1 for f in files if f.suffix == ".png")
-    click.echo(f"wrote {out}: report.md, report.html, {figs} figures (PNG + SVG), "
-               f"{sum(1 for f in files if f.suffix == '.csv')} tables (CSV), manifest.json")
+    figs, tables = sum(1 for f in files if f.suffix == ".png"), sum(1 for f in files if f.suffix == ".csv")
+    click.echo(f"wrote {out}: report.md, report.html, {figs} figure{'s' * (figs != 1)} (PNG + SVG), "
+               f"{tables} table{'s' * (tables != 1)} (CSV), manifest.json")
 
 
 @main.command()

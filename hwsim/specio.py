@@ -129,6 +129,8 @@ def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> Spec
         msg = "unknown field"
     elif err.get("type") == "missing":
         msg = "missing required field"
+    elif err.get("type") == "model_type":  # not "instance of <internal class name>"
+        msg = "Input should be a mapping of fields"
     inp = err.get("input")
     if err.get("type") not in ("missing", "extra_forbidden") and not isinstance(inp, (dict, list)):
         msg = f"{msg} (got {inp!r})"

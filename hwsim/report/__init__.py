@@ -48,6 +48,10 @@ def make_report(source: str | Path, out_dir: str | Path, *, measured: str | None
         inp, sha = load_run(doc, "<stdin>"), hashlib.sha256((stdin_text or "").encode()).hexdigest()
     else:
         inp, sha = load_input(source, measured=measured, predicted=predicted), None
+    if (measured or predicted) and inp.kind.value != "validation":
+        from hwsim.errors import SpecError
+        raise SpecError(inp.source, "", f"--measured/--predicted name columns of a validation CSV; this is a "
+                        f"{inp.kind.value} input", allowed="a CSV with measured and predicted seconds")
     return save_report(build_report(inp), out_dir, input_sha256=sha, command=command)
 
 
@@ -64,10 +68,15 @@ def save_report(report: "Report", out_dir: str | Path, *, input_sha256: str | No
     commit = git_commit()
     footer = (f"Made by hwsim {_version('hwsim')}" + (f" (commit {commit[:12]})" if commit else "")
               + f" from {inp.source} on {created_utc()}; manifest.json beside this page lists the inputs.")
-    files = write_report(report, out, footer)
-    if inp.kind is InputKind.RUN:
-        (out / "input.json").write_text(json.dumps(inp.run, indent=1) + "\n")
-        files.append(Path("input.json"))
-    manifest = make_manifest(inp, out, files, command, input_sha256)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    try:
+        files = write_report(report, out, footer)
+        if inp.kind is InputKind.RUN:
+            (out / "input.json").write_text(json.dumps(inp.run, indent=1) + "\n")
+            files.append(Path("input.json"))
+        manifest = make_manifest(inp, out, files, command, input_sha256)
+        (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    except OSError as e:
+        from hwsim.errors import SpecError
+        raise SpecError(str(out), "", f"--out: cannot write the report here ({e.strerror}: {e.filename})",
+                        allowed="a directory that can be created and written") from None
     return files + [Path("manifest.json")]

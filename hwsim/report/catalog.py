@@ -27,18 +27,16 @@ def _block(inp: ReportInput) -> dict[str, Any]:
     return {"block": (b.get("flops", 0.0), b.get("dram_bytes", 0.0), b["seconds"])}
 
 
-def _sched(inp: ReportInput) -> pd.DataFrame:
-    return pd.DataFrame(inp.run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
-
-
-def _sensitivity(frame: pd.DataFrame, fig: Figure, param: str | None = None, metric: str | None = None) -> None:
+def _sensitivity(frame: pd.DataFrame, fig: Figure, param: str | None = None, metric: str | None = None,
+                 units: dict | None = None, labels: dict | None = None) -> None:
     params = T.sweep_params(frame)
     param = param or (params[0] if params else None)
     if param not in frame.columns:
         raise SpecError("--param", "", f"{param!r} is not a swept parameter", allowed=", ".join(params))
     metrics = [metric] if metric else ["latency_s", "energy_j", "area_mm2"]
     for ax, m in zip(fig.subplots(1, len(metrics), squeeze=False)[0], metrics):
-        F.sensitivity(frame, ax, param=param, metric=m)
+        F.sensitivity(frame, ax, param=param, metric=m, unit=(units or {}).get(param, ""),
+                      labels=(labels or {}).get(param))
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,12 @@ class Entry:
     whole_figure: bool = False  # draw(frame, fig, **opts) instead of draw(frame, ax, **opts)
 
 
-_ops = lambda inp: T.ops_frame(inp.run)  # noqa: E731
+_ops = lambda inp: T.ops_to_draw(T.ops_frame(inp.run))  # noqa: E731  (replicas summed past MAX_OPS_DRAWN)
+
+
+def _sched(inp: ReportInput) -> pd.DataFrame:
+    f = pd.DataFrame(inp.run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
+    return f.assign(op=[T.base_op(n) for n in f["op"]]) if len(inp.run["ops"]) > T.MAX_OPS_DRAWN else f
 CATALOG: dict[str, Entry] = {
     "latency_by_op": Entry("per-op latency, compute and stall stacked", InputKind.RUN, _ops, F.latency_by_op,
                            (7, 4.5)),
@@ -78,6 +81,7 @@ CATALOG: dict[str, Entry] = {
                          lambda inp: inp.frame, _sensitivity, (10, 3.2),
                          (("--param", {"help": "swept parameter (dotted path) [the first]"}),
                           ("--metric", {"help": "one of latency_s, energy_j, area_mm2, ... [all three]"})),
+                         extra=lambda inp: {"units": inp.value_units, "labels": inp.value_labels},
                          whole_figure=True),
     "parity": Entry("validation: predicted vs measured, log-log", InputKind.VALIDATION, lambda inp: inp.frame,
                     F.parity, (4.5, 4.5), (("--group", {"help": "column that colours the points [kind]"}),),
@@ -99,19 +103,48 @@ def plot(name: str, source: str | Path, output: str | Path, *, width_in: float |
     if inp.kind is not e.kind:
         raise SpecError(str(source), "", f"is a {inp.kind.value} input; {name} needs a {e.kind.value} input")
     kw = {**e.extra(inp), **{k: v for k, v in options.items() if v is not None}}
-    w, h = width_in or e.size_in[0], height_in or e.size_in[1]
+    frame = e.frame(inp)
+    _check_options(frame, str(source), {k: v for k, v in options.items() if k in COLUMN_OPTIONS and v is not None})
+    w = e.size_in[0] if width_in is None else width_in
+    h = e.size_in[1] if height_in is None else height_in
+    for flag, v in (("--width", w), ("--height", h), ("--dpi", dpi), ("--font-size", font_size)):
+        if not v > 0:
+            raise SpecError(flag, "", f"must be a positive number, got {v}")
+    out = Path(output)
+    fmt = out.suffix.lower().lstrip(".")
+    formats = sorted(Figure().canvas.get_supported_filetypes())
+    if fmt not in formats:
+        raise SpecError(str(out), "", f"cannot tell the format from the extension {out.suffix or '(none)'!r}",
+                        allowed=", ".join(f".{f}" for f in formats))
     with mpl.rc_context({**RC, "font.size": font_size}):
         fig = Figure(figsize=(w, h), layout="constrained")
         if e.whole_figure:
-            e.draw(e.frame(inp), fig, **kw)
+            e.draw(frame, fig, **kw)
         else:
-            ax = e.draw(e.frame(inp), fig.subplots(), **kw)
+            ax = e.draw(frame, fig.subplots(), **kw)
             if title is not None:
                 ax.set_title(title)
-        out = Path(output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=dpi, metadata=NO_STAMP.get(out.suffix.lower().lstrip(".")))
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            fig.savefig(out, dpi=dpi, metadata=NO_STAMP.get(fmt))
+        except OSError as err:
+            raise SpecError(str(out), "", f"cannot write the figure ({err.strerror}: {err.filename})") from None
     return out
+
+
+# options that name a column of the figure's frame: --x/--y/--color (pareto), --metric (sensitivity),
+# --group (parity); a typo is an error naming the columns there are, not a KeyError or a silent default
+COLUMN_OPTIONS = ("x", "y", "color", "metric", "group")
+
+
+def _check_options(frame: pd.DataFrame, source: str, options: dict[str, str]) -> None:
+    numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
+               and not pd.api.types.is_bool_dtype(frame[c])]
+    for k, col in options.items():
+        allowed = list(frame.columns) if k == "group" else numeric
+        if col not in allowed:
+            raise SpecError(source, f"--{k}", f"{col!r} is not a {'' if k == 'group' else 'numeric '}column of the "
+                            "input", allowed=", ".join(map(str, allowed)))
 
 
 def script_main(name: str, doc: str, argv: list[str] | None = None) -> int:

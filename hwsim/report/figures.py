@@ -22,6 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import EngFormatter
 
+from hwsim.report.labels import eng, value_label
 from hwsim.report.tables import ok_points, pareto_mask
 from hwsim.units import format_si
 
@@ -29,24 +30,6 @@ COMPONENT_FAMILIES = {"compute": "Blues", "sram": "Greens", "dram": "Oranges", "
                       "interconnect": "Purples", "leakage": "Greys", "static": "Greys", "control": "Greys"}
 LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P")
 LINE_STYLES = ("-", "--", ":", "-.")
-
-
-_PREFIX = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
-
-
-def eng(value: float, unit: str) -> str:
-    """Three significant digits with an SI prefix from f to E (``eng(1.98e15, "FLOP/s") == "1.98 PFLOP/s"``).
-
-    >>> eng(1.979e15, "FLOP/s"), eng(819.2e9, "B/s"), eng(0.0, "J")
-    ('1.98 PFLOP/s', '819 GB/s', '0 J')
-    """
-    if value == 0 or not np.isfinite(value):
-        return f"{value:g} {unit}"
-    exp = int(np.clip(np.floor(np.log10(abs(value)) / 3) * 3, -15, 18))
-    mant = float(f"{value / 10 ** exp:.3g}")
-    if abs(mant) >= 1000 and exp < 18:
-        mant, exp = mant / 1000, exp + 3
-    return f"{mant:g} {_PREFIX[exp]}{unit}"
 
 
 def op_colors(ops: Sequence[str]) -> dict[str, tuple]:
@@ -160,9 +143,10 @@ def timeline(frame: pd.DataFrame, ax: Axes) -> Axes:
     """Gantt chart of the schedule: one row per unit, one bar per op (``op, unit, start_s, end_s``)."""
     units = list(dict.fromkeys(frame["unit"]))
     colors = op_colors(frame["op"])
+    edge = 0.4 if len(frame) <= 100 else 0.0  # white gaps between many thin bars would hide the bars
     for _, r in frame.iterrows():
         ax.barh(units.index(r["unit"]), r["end_s"] - r["start_s"], left=r["start_s"], color=colors[r["op"]],
-                edgecolor="white", linewidth=0.4)
+                edgecolor="white", linewidth=edge)
     ax.set_yticks(range(len(units)), units)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(EngFormatter(unit="s"))
@@ -184,18 +168,22 @@ def _ceilings(arch: dict) -> list[tuple[str, float]]:
 
 def _label_clusters(ax: Axes, pts: pd.DataFrame, level: str, dx: float = 0.3, dy: float = 0.15) -> None:
     """Name the ops at their points against ``level``; an op within ``dx`` decades of intensity and ``dy``
-    decades of throughput of an already-labelled op joins that label (so labels do not overprint)."""
+    decades of throughput of an already-labelled op joins that label (so labels do not overprint). Call once
+    the x limits are set: labels near the right edge put one name a line, so they stay inside the axes."""
     lx = np.log10(pts["flops"] / pts[f"bytes.{level}"]).to_numpy()
     ly = np.log10(pts["achieved_flops_s"]).to_numpy()
     groups: list[list[int]] = []
     for i in np.argsort(lx, kind="stable"):
         home = next((g for g in groups if abs(lx[g[0]] - lx[i]) < dx and abs(ly[g[0]] - ly[i]) < dy), None)
         home.append(i) if home is not None else groups.append([i])
+    right_end = np.log10(ax.get_xlim()[1]) - 1.2  # labels of points this near the right edge: one name a line
     for idx in groups:
         names = [pts["op"].iloc[i] for i in idx]
-        text = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:3])} +{len(names) - 3}"
-        ax.annotate(text, (10 ** lx[idx[0]], 10 ** ly[idx[0]]), xytext=(6, -10), textcoords="offset points",
-                    fontsize=6.5, color="0.2")
+        wrap = lx[idx[0]] > right_end
+        sep = ",\n" if wrap else ", "
+        text = sep.join(names) if len(names) <= 3 else f"{sep.join(names[:3])} +{len(names) - 3}"
+        ax.annotate(text, (10 ** lx[idx[0]], 10 ** ly[idx[0]]), xytext=(6, -6) if wrap else (6, -10),
+                    textcoords="offset points", va="top" if wrap else "baseline", fontsize=6.5, color="0.2")
 
 
 def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: tuple[float, float, float] | None
@@ -226,32 +214,46 @@ def roofline(frame: pd.DataFrame, ax: Axes, *, arch: dict | None = None, block: 
     lvls = [lv for lv in mems if lv in lvls] + [lv for lv in lvls if lv not in mems]
     colors = op_colors(frame["op"])
     pts = frame[(frame["flops"] > 0) & (frame["seconds"] > 0)]
-    xs = []
+    xs, ys = [], []
     for li, lv in enumerate(lvls):
         sub = pts[pts[f"bytes.{lv}"] > 0]
         xs += list(sub["flops"] / sub[f"bytes.{lv}"])
+        ys += list(sub["achieved_flops_s"])
         ax.scatter(sub["flops"] / sub[f"bytes.{lv}"], sub["achieved_flops_s"], c=[colors[o] for o in sub["op"]],
                    marker=LEVEL_MARKERS[li % 6], s=36, edgecolors="black", linewidths=0.4, zorder=3)
-    if lvls:
-        _label_clusters(ax, pts[pts[f"bytes.{lvls[-1]}"] > 0], lvls[-1])
     has_block = bool(block and block[1] > 0 and block[2] > 0)
     if has_block:
         xs.append(block[0] / block[1])
+        ys.append(block[0] / block[2])
         ax.scatter([block[0] / block[1]], [block[0] / block[2]], marker="*", s=260, c="gold", edgecolors="black",
                    zorder=2.5, alpha=0.8)
-    _roofs(ax, arch, lvls, xs, list(pts["achieved_flops_s"]))
+    _roofs(ax, arch, lvls, xs, ys)
+    if lvls:
+        _label_clusters(ax, pts[pts[f"bytes.{lvls[-1]}"] > 0], lvls[-1])
     if legend:
         _roofline_legend(ax, list(pts["op"]), colors, lvls, mems, has_block)
-    skipped = list(frame.loc[frame["flops"] <= 0, "op"])
+    skipped = list(dict.fromkeys(frame.loc[frame["flops"] <= 0, "op"]))
     if skipped:
-        ax.text(0.01, 0.01, "not shown (no flops): " + ", ".join(skipped), transform=ax.transAxes, fontsize=7,
-                color="0.3")
+        more = f" +{len(skipped) - 4} more" if len(skipped) > 5 else ""
+        ax.text(0.01, 0.01, "not shown (no flops): " + ", ".join(skipped[:4] if more else skipped) + more,
+                transform=ax.transAxes, fontsize=7, color="0.3")
     return ax
+
+
+def _ceiling_side(p: float, lo: float, hi: float, xs: list[float], ys: list[float]) -> str:
+    """Which end of the ceiling at ``p`` FLOP/s its label goes: the right unless more plotted points sit near
+    the label there (within 2.5 decades of the end and 0.35 decades of the line) than at the left (on the
+    H100 the tf32 and fp32 labels ran under the GEMMs' points)."""
+    x, y = np.log10(np.asarray(xs, float)), np.log10(np.asarray(ys, float))
+    near = np.abs(y - np.log10(p)) < 0.35
+    right = int((near & (x > np.log10(hi) - 2.5)).sum())
+    left = int((near & (x < np.log10(lo) + 2.5)).sum())
+    return "left" if left < right else "right"
 
 
 def _roofs(ax: Axes, arch: dict, lvls: list[str], xs: list[float], ys: list[float]) -> None:
     """Bandwidth slopes (one line style per level) up to the highest peak, peak ceilings, log axes whose
-    range holds every point and every ridge point."""
+    range holds every point (``xs``, ``ys``: every plotted point) and every ridge point."""
     mems = arch.get("memories") or {}
     ceil = _ceilings(arch)
     peaks = [p for _, p in ceil] or [max(ys + [1.0])]
@@ -264,8 +266,9 @@ def _roofs(ax: Axes, arch: dict, lvls: list[str], xs: list[float], ys: list[floa
                     ls=LINE_STYLES[i % 4])
     for label, p in ceil:
         ax.axhline(p, color="firebrick", lw=0.8, alpha=0.8)
-        ax.annotate(f"{label}: {eng(p, 'FLOP/s')}", (hi, p), ha="right", va="bottom", fontsize=7,
-                    color="firebrick", xytext=(-2, 1), textcoords="offset points")
+        side = _ceiling_side(p, lo, hi, xs, ys)
+        ax.annotate(f"{label}: {eng(p, 'FLOP/s')}", (hi if side == "right" else lo, p), ha=side, va="bottom",
+                    fontsize=7, color="firebrick", xytext=(-2 if side == "right" else 2, 1), textcoords="offset points")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
@@ -276,8 +279,13 @@ def _roofs(ax: Axes, arch: dict, lvls: list[str], xs: list[float], ys: list[floa
     ax.set_title("roofline")
 
 
+MAX_LEGEND_OPS = 30  # a taller legend than the axes squeezes them to nothing; the ops stay labelled at their points
+
+
 def _roofline_legend(ax: Axes, ops: list[str], colors: dict, lvls: list[str], mems: dict, block: bool) -> None:
-    handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o) for o in ops]
+    ops = list(dict.fromkeys(ops))
+    handles = [Line2D([], [], marker="o", ls="", color=colors[o], markeredgecolor="black", label=o)
+               for o in (ops if len(ops) <= MAX_LEGEND_OPS else ())]
     handles += [Line2D([], [], marker=LEVEL_MARKERS[i % 6], ls=LINE_STYLES[i % 4], color="0.25",
                        label=f"vs {lv}" + (f": {eng(float(mems[lv]['bandwidth_bytes_s']), 'B/s')}"
                                            if lv in mems else "")) for i, lv in enumerate(lvls)]
@@ -293,14 +301,15 @@ METRICS = {"latency_s": ("latency", "s"), "energy_j": ("energy", "J"), "area_mm2
 
 
 def _axis_format(ax: Axes, axis: str, values, unit: str, log: bool | None = None) -> None:
-    """Engineering-prefixed ticks; a log scale (ticks at 1, 2, 5 per decade) when ``log`` or, if None, when
-    ``values`` span >= 10x."""
+    """Engineering-prefixed ticks; a log scale when ``log`` or, if None, when ``values`` span >= 10x, labelled
+    at 1, 2 and 5 per decade up to 3 decades and at powers of ten beyond (wider spans' labels would touch)."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v) & (v > 0)]
     a = ax.xaxis if axis == "x" else ax.yaxis
     if log or (log is None and len(v) and v.max() / v.min() >= 10):
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
-        a.set_major_locator(mpl.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        decades = np.log10(v.max() / v.min()) if len(v) else 0.0
+        a.set_major_locator(mpl.ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0) if decades <= 3 else (1.0,)))
         a.set_minor_formatter(mpl.ticker.NullFormatter())
     a.set_major_formatter(EngFormatter(unit=unit))
 
@@ -336,24 +345,30 @@ def pareto_scatter(frame: pd.DataFrame, ax: Axes, *, x: str = "latency_s", y: st
     return ax
 
 
-def _param_axis(ax: Axes, values: np.ndarray) -> None:
-    """x axis for a numeric parameter: log2 for powers of two, log10 when spread >= 10x, ticks at the values
-    themselves when there are few."""
+def _param_axis(ax: Axes, values: np.ndarray, unit: str = "", labels: dict | None = None) -> None:
+    """x axis for a numeric parameter: log2 for powers of two, log10 for other positive values spread >= 4x
+    (a swept range that wide is nearly always geometric: 0.4, 0.8, 1.6, 3.2 TB/s on a linear axis put the first
+    two labels on top of each other), ticks at the values themselves (as :func:`value_label` writes them) when
+    there are few."""
     pos = len(values) > 1 and values.min() > 0
-    pow2 = pos and np.all(np.log2(values) == np.round(np.log2(values))) and values.max() / values.min() >= 4
-    if pow2:
+    wide = pos and values.max() / values.min() >= 4
+    if wide and np.all(np.log2(values) == np.round(np.log2(values))):
         ax.set_xscale("log", base=2)
-    elif pos and values.max() / values.min() >= 10:
+    elif wide:
         ax.set_xscale("log")
     if len(values) <= 8:
-        fmt = EngFormatter(sep="")
-        ax.set_xticks(values, [f"{v:g}" if pow2 or abs(v) < 1e4 else fmt(v) for v in values])
+        ax.set_xticks(values, [value_label(v, unit, labels) for v in values])
         ax.xaxis.set_minor_locator(mpl.ticker.NullLocator())
+    elif unit:
+        ax.xaxis.set_major_formatter(EngFormatter(unit=unit))
 
 
-def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "latency_s") -> Axes:
+def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "latency_s", unit: str = "",
+                labels: dict | None = None) -> Axes:
     """``metric`` against one swept ``param``: the median over the other parameters, shaded from min to max,
-    one line per block. Numeric parameters get a numeric (log when spread >= 10x) axis, others categories."""
+    one line per block. Numeric parameters get a numeric (log when spread >= 4x) axis, others categories.
+    ``unit`` and ``labels`` (value -> text, e.g. ``{8388608.0: "8MiB"}`` from the space file,
+    :func:`hwsim.sweep.space.written_values`) label the parameter's ticks."""
     ok = ok_points(frame)
     numeric = pd.api.types.is_numeric_dtype(ok[param]) and not pd.api.types.is_bool_dtype(ok[param])
     cats = sorted(ok[param].dropna().unique(), key=str) if not numeric else []
@@ -365,7 +380,7 @@ def sensitivity(frame: pd.DataFrame, ax: Axes, *, param: str, metric: str = "lat
         ax.plot(xv, g["median"], marker="o", color=color, label=str(b))
         ax.fill_between(xv, g["min"], g["max"], color=color, alpha=0.18, lw=0)
     if numeric:
-        _param_axis(ax, np.unique(ok[param].to_numpy(float)))
+        _param_axis(ax, np.unique(ok[param].to_numpy(float)), unit, labels)
     else:
         ax.set_xticks(range(len(cats)), [str(c) for c in cats])
     name, unit = METRICS.get(metric, (metric, ""))

@@ -7,18 +7,97 @@ Each input is checked at the boundary and becomes a frozen :class:`ReportInput`;
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Annotated, Any, Callable
 
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from hwsim.errors import SpecError
+from hwsim.specio import validate
 
 RUN_KEYS = ("arch", "workload", "ops", "block", "area_mm2")
 SWEEP_OUTPUTS = ("latency_s", "energy_j", "area_mm2")
 PRED_COLUMNS = ("pred_seconds", "predicted_seconds", "predicted_s", "pred_s", "estimate_seconds", "est_seconds")
+
+
+# ---- the parts of a run's JSON a report reads (RunResult.to_dict()); other keys pass through unchecked ----
+Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class _OpRow(_Part):
+    name: str
+    unit: str
+    flops: Amount
+    seconds: Amount
+    energy_j: Amount
+    cycles: Amount | None = None
+    compute_cycles: Amount | None = None
+    utilization: Amount = 0.0
+    bytes: dict[str, Amount] = {}
+    energy_j_by_component: dict[str, Amount] = {}
+    notes: list[str] = []
+
+
+class _Block(_Part):
+    seconds: Amount
+    energy_j: Amount
+    energy_j_by_component: dict[str, Amount] = {}
+    flops: Amount = 0.0
+    dram_bytes: Amount = 0.0
+
+
+class _Area(_Part):
+    total: Amount
+    by_component: dict[str, Amount]
+
+
+class _Slot(_Part):
+    op: str
+    unit: str
+    start_s: Amount
+    end_s: Amount
+
+
+class _Model(_Part):
+    layers: int = Field(1, ge=1)
+    seconds: Amount | None = None
+    energy_j: Amount | None = None
+
+
+class _UnitSummary(_Part):
+    peak_flops_s: dict[str, Amount] = {}
+
+
+class _MemorySummary(_Part):
+    bandwidth_bytes_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class _ArchSummary(_Part):
+    units: dict[str, _UnitSummary] = {}
+    memories: dict[str, _MemorySummary] = {}
+
+
+class RunDoc(_Part):
+    """What a report needs of ``hwsim run --format json``: checked once here so that a hand-edited or truncated
+    JSON is a one-line error naming the field (``ops.3.seconds``), never a traceback in a figure."""
+
+    arch: str
+    workload: str
+    ops: list[_OpRow] = Field(min_length=1)
+    block: _Block
+    area_mm2: _Area
+    schedule: list[_Slot] = []
+    model: _Model | None = None
+    params: dict[str, Any] = {}
+    notes: list[str] = []
+    arch_summary: _ArchSummary | None = None
 
 
 class InputKind(str, Enum):
@@ -44,6 +123,10 @@ class ReportInput:
         Sweep ``meta.json``; for validation ``{"measured": col, "predicted": col}``.
     notes : tuple of str
         What the loader had to assume or fill in.
+    value_labels, value_units : dict
+        Sweeps: each swept quantity as the space file wrote it (``{"memories.sram.capacity": {8388608.0:
+        "8MiB"}}``) and its unit (``{"memories.sram.capacity": "B"}``), from the results' ``space.yaml``
+        (:func:`hwsim.sweep.space.written_values`); empty when there is none.
     """
 
     kind: InputKind
@@ -52,6 +135,8 @@ class ReportInput:
     frame: pd.DataFrame | None = None
     meta: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    value_labels: dict = field(default_factory=dict)
+    value_units: dict = field(default_factory=dict)
 
 
 def read_sweep_points(results_dir: Path) -> pd.DataFrame:
@@ -112,10 +197,7 @@ def load_run(doc: Any, source: str) -> ReportInput:
         raise SpecError(source, missing[0], "missing", allowed="the output of `hwsim run --format json`")
     if not isinstance(doc["ops"], list) or not doc["ops"]:
         raise SpecError(source, "ops", "must be a non-empty list of op rows")
-    for i, op in enumerate(doc["ops"]):
-        for k in ("name", "unit", "flops", "seconds", "energy_j"):
-            if k not in op:
-                raise SpecError(source, f"ops[{i}].{k}", "missing")
+    validate(RunDoc, doc, source)
     notes: tuple[str, ...] = ()
     if not doc.get("arch_summary"):
         summary, notes = _recompute_summary(doc["arch"])
@@ -145,7 +227,23 @@ def _load_sweep(d: Path) -> ReportInput:
         frame = read_sweep_points(d)
     except (OSError, ValueError, NotImplementedError) as e:
         raise SpecError(str(d / "chunks"), "", f"cannot read the parquet chunks ({str(e).splitlines()[0]})") from None
-    return _sweep_from_frame(frame, str(d), meta if isinstance(meta, dict) else {})
+    inp = _sweep_from_frame(frame, str(d), meta if isinstance(meta, dict) else {})
+    return replace(inp, **_written_values(d / "space.yaml"))
+
+
+def _written_values(space_yaml: Path) -> dict:
+    """``value_labels`` and ``value_units`` from a results directory's copy of the space file (labels only:
+    a copy that cannot be read leaves the values as numbers)."""
+    import yaml
+
+    from hwsim.sweep.space import written_values
+
+    try:
+        data = yaml.safe_load(space_yaml.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    labels, units = written_values(data.get("params") if isinstance(data, dict) else None)
+    return {"value_labels": labels, "value_units": units}
 
 
 def _sweep_from_frame(frame: pd.DataFrame, source: str, meta: dict) -> ReportInput:

@@ -17,8 +17,12 @@ from hwsim.units import format_si
 
 def display(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
     """Format columns for people: SI prefixes with ``units[col]``, ``%`` for shares, ``x`` for ratios,
-    ``count`` for integers, ``param`` for swept values (large floats with a prefix); others as they are."""
+    ``count`` for integers; other float columns to 4 significant digits (a prefix from 10^4 up, empty for
+    NaN), other columns as they are."""
     out = frame.copy()
+    for col in frame.columns:
+        if col not in units and pd.api.types.is_float_dtype(frame[col]):
+            out[col] = ["" if pd.isna(v) else F.value_label(v) if abs(v) >= 1e4 else f"{v:.4g}" for v in frame[col]]
     for col, unit in units.items():
         if col not in out.columns:
             continue
@@ -28,9 +32,6 @@ def display(frame: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
             out[col] = [f"{v:.3g}x" for v in frame[col]]
         elif unit == "count":
             out[col] = [f"{int(v)}" for v in frame[col]]
-        elif unit == "param":
-            out[col] = [F.eng(v, "").strip() if isinstance(v, float) and abs(v) >= 1e4 else str(v)
-                        for v in frame[col]]
         else:
             out[col] = [format_si(float(v), unit) for v in frame[col]]
     return out.astype(str)
@@ -46,7 +47,8 @@ OP_UNITS = {"flops": "FLOP", "dram_bytes": "B", "seconds": "s", "compute_s": "s"
 
 
 def _run_prose(run: dict, ops: pd.DataFrame, energy: pd.DataFrame) -> tuple[str, ...]:
-    top = ops.loc[ops["seconds"].idxmax()]
+    drawn = T.ops_to_draw(ops)  # the longest op of a 1,040-op step is the longest block op, summed over replicas
+    top = drawn.loc[drawn["seconds"].idxmax()]
     op_sum = ops["seconds"].sum() or 1.0
     bounds = ops["bound"].value_counts()
     comp = energy.iloc[0] if len(energy) else None
@@ -71,18 +73,32 @@ def _ridge_prose(arch: dict, off_chip: str | None) -> str:
             "of the ridge loses time to fill, drain or fold quantisation.")
 
 
+def _drawn_ops(ops: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The ops the per-op figures draw, and what a caption adds: every op, or, past ``T.MAX_OPS_DRAWN`` ops,
+    the replicas of each block op summed over layers and sub-batches (a figure of 1,040 bars is unreadable)."""
+    drawn = T.ops_to_draw(ops)
+    if len(drawn) == len(ops):
+        return ops, ""
+    return drawn, (f" The run has {len(ops)} ops; the replicas of each block op (`l<layer>.sb<sub-batch>.<op>`) "
+                   f"are summed ({len(drawn)} rows).")
+
+
 def _run_figures(run: dict, ops: pd.DataFrame, area: pd.DataFrame) -> dict[str, FigureOut]:
     b, arch = run["block"], run.get("arch_summary") or {}
     sched = pd.DataFrame(run.get("schedule") or [], columns=["op", "unit", "start_s", "end_s"])
+    ops, summed = _drawn_ops(ops)
+    if summed:
+        sched = sched.assign(op=[T.base_op(n) for n in sched["op"]])
     op_h = 1.2 + 0.28 * len(ops)
     figs = {
         "shares": render_figure("block_shares", "Shares of the block's summed op time by op, its energy by op, "
-                                "and its energy by component.", one_axes(F.block_shares, ops), 9, 2.8),
+                                "and its energy by component." + summed, one_axes(F.block_shares, ops), 9, 2.8),
         "latency": render_figure("latency_by_op", "Latency of each op, split into compute time and time stalled "
-                                 "on memory or overhead; [unit] is where the op ran.",
+                                 "on memory or overhead; [unit] is where the op ran." + summed,
                                  one_axes(F.latency_by_op, ops), 9, op_h),
         "energy": render_figure("energy_by_op", "Energy of each op, stacked by component (leakage is each op's "
-                                "share of the block's static energy).", one_axes(F.energy_by_op, ops), 9, op_h),
+                                "share of the block's static energy)." + summed, one_axes(F.energy_by_op, ops), 9,
+                                op_h),
         "area": render_figure("area_breakdown", "Die area by component.", one_axes(F.area_breakdown, area),
                               9, 1.2 + 0.3 * len(area)),
     }
@@ -90,7 +106,7 @@ def _run_figures(run: dict, ops: pd.DataFrame, area: pd.DataFrame) -> dict[str, 
         figs["roofline"] = render_figure(
             "roofline", "Each op at its arithmetic intensity against each memory level (marker) and its achieved "
             "throughput (colour = op); red lines are the units' peak flop rates, grey lines the levels' "
-            "bandwidths; the star is the whole block against off-chip memory.",
+            "bandwidths; the star is the whole block against off-chip memory." + summed,
             one_axes(F.roofline, ops, arch=arch, block=(b.get("flops", 0.0), b.get("dram_bytes", 0.0), b["seconds"])),
             9, 5.5)
     if len(sched):
@@ -113,8 +129,9 @@ def run_report(inp: ReportInput) -> Report:
     figs = _run_figures(run, ops, area)
     op_cols = ["op", "kind", "unit", "bound", "flops", "dram_bytes", "seconds", "compute_s", "stall_s", "energy_j",
                "achieved_flops_s", "utilization"]
-    t_ops = _table("ops", "Per-op costs (CSV: every column, SI units).", ops, OP_UNITS)
-    t_ops = TableOut(t_ops.name, t_ops.caption, t_ops.data, t_ops.display[op_cols])
+    drawn, summed = _drawn_ops(ops)
+    t_ops = TableOut("ops", "Per-op costs (CSV: every column, SI units)." + summed, ops,
+                     display(drawn, OP_UNITS)[op_cols])
     t_energy = _table("energy_by_component", "Block energy by component.", energy, {"energy_j": "J", "share": "%"})
     t_area = TableOut("area_by_component", "Die area by component.", area,
                       area.assign(area_mm2=[f"{a:.2f}" for a in area["area_mm2"]],
@@ -141,11 +158,25 @@ def run_report(inp: ReportInput) -> Report:
 SWEEP_UNITS = {"latency_s": "s", "energy_j": "J", "area_mm2": "mm²"}
 
 
-def _sensitivity_draw(points: pd.DataFrame, param: str):
+def _sensitivity_draw(inp: ReportInput, param: str):
     def draw(fig):
         for ax, metric in zip(fig.subplots(1, 3), ("latency_s", "energy_j", "area_mm2")):
-            F.sensitivity(points, ax, param=param, metric=metric)
+            F.sensitivity(inp.frame, ax, param=param, metric=metric, **_written(inp, param))
     return draw
+
+
+def _written(inp: ReportInput, param: str) -> dict:
+    """The unit and the space file's own spelling of a swept parameter's values (``8MiB``, ``819.2GB/s``)."""
+    return {"unit": inp.value_units.get(param, ""), "labels": inp.value_labels.get(param)}
+
+
+def _param_table(name: str, caption: str, data: pd.DataFrame, units: dict[str, str], inp: ReportInput,
+                 params: list[str]) -> TableOut:
+    """A sweep table whose swept-parameter cells read as the space file wrote them, with their units."""
+    t = _table(name, caption, data, units)
+    disp = t.display.assign(**{p: [F.value_label(v, **_written(inp, p)) for v in data[p]] for p in params
+                               if p in data.columns})
+    return TableOut(t.name, t.caption, t.data, disp)
 
 
 @register_plan(InputKind.SWEEP)
@@ -154,14 +185,13 @@ def sweep_report(inp: ReportInput) -> Report:
     ok = T.ok_points(pts)
     params = T.sweep_params(pts, meta)
     front = T.pareto_frame(pts, params)
-    pfmt = {c: "param" for c in params}
     sections = [Section(
         "Latency against energy",
         (f"{len(ok)} of {len(pts)} points evaluated without error; {len(front)} are on the latency-energy front of "
          "their block (no other point is both faster and more frugal).",),
         (render_figure("pareto", "Every point's block latency against its energy, coloured by die area; the "
                        "front is ringed in red.", one_axes(F.pareto_scatter, pts), 8, 5.5),),
-        (_table("pareto_front", "The front, fastest first.", front, {**SWEEP_UNITS, **pfmt}),))]
+        (_param_table("pareto_front", "The front, fastest first.", front, SWEEP_UNITS, inp, params),))]
     for prm in params:
         if ok[prm].nunique() < 2:
             continue
@@ -170,10 +200,10 @@ def sweep_report(inp: ReportInput) -> Report:
             f"Sensitivity to {prm}", (),
             (render_figure(f"sensitivity_{prm}", f"Latency, energy and area against {prm}: the median over the "
                            "other parameters, shaded from their min to their max.",
-                           _sensitivity_draw(pts, prm), 11, 3.4),),
-            (_table(f"sensitivity_{prm}", f"Median, min and max per value of {prm}.", sens,
-                    {prm: "param", **{c: SWEEP_UNITS[c.split(".")[0]] for c in sens.columns
-                                      if c.split(".")[0] in SWEEP_UNITS}}),)))
+                           _sensitivity_draw(inp, prm), 11, 3.4),),
+            (_param_table(f"sensitivity_{prm}", f"Median, min and max per value of {prm}.", sens,
+                          {c: SWEEP_UNITS[c.split(".")[0]] for c in sens.columns if c.split(".")[0] in SWEEP_UNITS},
+                          inp, [prm]),)))
     failed = pts[~pts["point_id"].isin(ok["point_id"])]
     if len(failed):
         errs = failed["error"].astype("string").fillna("non-positive latency or energy").value_counts()
@@ -194,6 +224,12 @@ def sweep_report(inp: ReportInput) -> Report:
 
 
 # ---- validation ---------------------------------------------------------------------------------------
+def _worst_table(worst: pd.DataFrame, units: dict[str, str]) -> TableOut:
+    """The worst rows: the CSV keeps every column, the page leaves out those empty in every row shown."""
+    shown = worst.dropna(axis=1, how="all")
+    return TableOut("worst_rows", "The ten rows predicted worst.", worst, display(shown, units))
+
+
 @register_plan(InputKind.VALIDATION)
 def validation_report(inp: ReportInput) -> Report:
     rows, mcol, pcol = inp.frame, inp.meta["measured"], inp.meta["predicted"]
@@ -212,7 +248,7 @@ def validation_report(inp: ReportInput) -> Report:
         (render_figure("parity", f"`{pcol}` against `{mcol}` on log-log axes; the dashed lines are ±25%.",
                        one_axes(F.parity, rows, measured=mcol, predicted=pcol, group=group), 6.5, 6),),
         (_table("parity_stats", "Error statistics, all rows and by kind.", stats, pct),
-         _table("worst_rows", "The ten rows predicted worst.", worst, {mcol: "s", pcol: "s", "ape": "%"}))),)
+         _worst_table(worst, {mcol: "s", pcol: "s", "ape": "%"}))),)
     headline = (("rows", str(int(s["n"]))), ("MAPE", f"{100 * s['mape']:.1f}%"),
                 ("within ±25%", f"{100 * s['within_25pct']:.0f}%"), ("bias (pred/meas)", f"{s['log_bias']:.2f}x"))
     return Report(f"Validation: {pcol} vs {mcol}", inp.source, headline, sections, inp.notes, inp)

@@ -4,6 +4,7 @@ parity statistics. Pure functions of a run's JSON document or a points frame; SI
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,54 @@ def ops_frame(run: dict) -> pd.DataFrame:
     return f
 
 
+# Ops of an interleaved step are named l<k>.sb<s>.<op> (layer k, sub-batch s; hwsim/workload/interleave.py).
+REPLICA_PREFIX = re.compile(r"^l\d+\.(?:sb\d+\.)?")
+# More ops than this in a run (a NeuPIMs step unrolls 40 layers x 2 sub-batches: 1,040 ops) and the per-op
+# figures show the replicas of each block op summed (one bar per op stays readable up to about this many).
+MAX_OPS_DRAWN = 40
+
+
+def base_op(name: str) -> str:
+    """The block op a replicated op stands for: ``base_op("l07.sb1.qkv_proj") == "qkv_proj"``."""
+    return REPLICA_PREFIX.sub("", name)
+
+
+def sum_replicas(ops: pd.DataFrame) -> pd.DataFrame:
+    """``ops_frame`` with the replicas of each block op on each unit (``l<k>.sb<s>.<op>``) summed into one row
+    named ``<op>``, in order of first appearance: flops, times, energies and bytes add up; ``utilization`` is
+    the time-weighted mean and ``bound`` the longest replica's. A sum of ops obeys every roofline its parts
+    obey (sum bytes <= bandwidth x sum seconds when each does), so the grouped points stay valid.
+
+    Examples
+    --------
+    >>> f = ops_frame({"ops": [{"name": f"l{k}.sb{b}.mm", "unit": "u", "flops": 4.0, "seconds": 1.0 + k,
+    ...                         "energy_j": 1.0, "utilization": 0.5 * k} for k in (0, 1) for b in (0, 1)]})
+    >>> g = sum_replicas(f)
+    >>> g.op.tolist(), float(g.seconds[0]), float(g.flops[0]), float(g.achieved_flops_s[0]), float(g.utilization[0])
+    (['mm'], 6.0, 16.0, 2.6666666666666665, 0.3333333333333333)
+    """
+    f = ops.assign(op=[base_op(n) for n in ops["op"]], _w=ops["utilization"] * ops["seconds"])
+    add = [c for c in f.columns if c in ("flops", "seconds", "compute_s", "stall_s", "energy_j", "dram_bytes", "_w")
+           or c.startswith(("energy_j.", "bytes."))]
+    keys = ["op", "unit"]
+    g = f.groupby(keys, sort=False)
+    out = g[add].sum().reset_index()
+    first = f.loc[g["seconds"].idxmax(), keys + ["kind", "bound"]]
+    out = out.merge(first, on=keys, how="left")
+    out["utilization"] = np.where(out["seconds"] > 0, out["_w"] / out["seconds"].where(out["seconds"] > 0, 1.0), 0.0)
+    out["achieved_flops_s"] = np.where(out["seconds"] > 0, out["flops"] / out["seconds"].where(out["seconds"] > 0, 1.0),
+                                       0.0)
+    out = out.drop(columns="_w")[[c for c in ops.columns]]
+    out.attrs.update(ops.attrs)
+    return out
+
+
+def ops_to_draw(ops: pd.DataFrame) -> pd.DataFrame:
+    """What per-op figures draw: every op, or past :data:`MAX_OPS_DRAWN` ops the replicas of each block op
+    summed (:func:`sum_replicas`)."""
+    return ops if len(ops) <= MAX_OPS_DRAWN else sum_replicas(ops)
+
+
 def _shares(values: dict[str, float], key: str, unit_col: str) -> pd.DataFrame:
     total = sum(values.values()) or 1.0
     f = pd.DataFrame([{key: k, unit_col: float(v), "share": float(v) / total} for k, v in values.items()])
@@ -86,15 +135,16 @@ def area_frame(run: dict) -> pd.DataFrame:
 
 def headline_frame(run: dict) -> pd.DataFrame:
     """The block's totals: ``quantity, value, unit`` (latency, energy, the model's layers, area, flops, traffic)."""
-    b, m = run["block"], run.get("model", {})
+    b, m = run["block"], run.get("model") or {}
     sec = float(b["seconds"])
+    layers = f"{m.get('layers', 1)} layer" + ("s" if m.get("layers", 1) != 1 else "")
     rows = [("block latency", sec, "s"), ("block energy", b["energy_j"], "J"),
             ("average power", b["energy_j"] / sec if sec else 0.0, "W"),
             ("block flops", b.get("flops", 0.0), "FLOP"),
             ("achieved throughput", b.get("flops", 0.0) / sec if sec else 0.0, "FLOP/s"),
             ("off-chip traffic", b.get("dram_bytes", 0.0), "B"),
-            (f"model latency ({m.get('layers', 1)} layers)", m.get("seconds", sec), "s"),
-            (f"model energy ({m.get('layers', 1)} layers)", m.get("energy_j", b["energy_j"]), "J"),
+            (f"model latency ({layers})", m.get("seconds", sec), "s"),
+            (f"model energy ({layers})", m.get("energy_j", b["energy_j"]), "J"),
             ("die area", run["area_mm2"]["total"], "mm^2")]
     return pd.DataFrame(rows, columns=["quantity", "value", "unit"])
 

@@ -60,6 +60,57 @@ def _si(v: Any) -> Any:
     return v
 
 
+def quantity_unit(v: Any) -> str | None:
+    """The unit a quantity string is written in (``"8MiB"`` -> ``"B"``, ``"1.6TB/s"`` -> ``"B/s"``); None for
+    numbers, bare numeric strings and other strings.
+
+    >>> quantity_unit("8MiB"), quantity_unit("819.2GB/s"), quantity_unit("1GHz"), quantity_unit(64)
+    ('B', 'B/s', 'Hz', None)
+    """
+    if not isinstance(v, str) or not any(c.isalpha() for c in v):
+        return None
+    for base in _BASES:
+        try:
+            parse_quantity(v, base)
+            return base
+        except QuantityError:
+            continue
+    return None
+
+
+def written_values(params: Any) -> tuple[dict[str, dict[float, str]], dict[str, str]]:
+    """How a space file's ``params`` (its raw YAML, before validation) wrote its quantities, for reports:
+    per parameter, each listed quantity string keyed by its SI number (tick labels and table cells as the
+    user wrote them), and the unit its quantities are in (for values computed from a range). Parameters
+    written as plain numbers, and anything not shaped like a space's params, are left out.
+
+    >>> written_values({"memories.sram.capacity": ["8MiB", "32MiB"], "units.mxu.rows": [64, 128],
+    ...                 "memories.hbm.bandwidth": {"start": "0.8TB/s", "stop": "3.2TB/s", "num": 3}})
+    ({'memories.sram.capacity': {8388608.0: '8MiB', 33554432.0: '32MiB'}}, {'memories.sram.capacity': 'B', \
+'memories.hbm.bandwidth': 'B/s'})
+    """
+    labels: dict[str, dict[float, str]] = {}
+    units: dict[str, str] = {}
+    for name, raw in (params.items() if isinstance(params, dict) else ()):
+        if isinstance(raw, dict) and "range" in raw:  # {range: {start:, stop:}} or {range: [start, stop]}
+            r = raw["range"]
+            raw = dict(r) if isinstance(r, dict) else dict(zip(("start", "stop"), r if isinstance(r, list) else []))
+        if isinstance(raw, dict):
+            listed = raw.get("values", raw.get("choices"))
+            raw = listed if listed is not None else [raw.get(k) for k in ("start", "stop")]
+            listed = listed is not None
+        else:
+            listed = True
+        raw = raw if isinstance(raw, list) else [raw]
+        found = {quantity_unit(v) for v in raw} - {None}
+        if len(found) != 1:
+            continue
+        units[name] = unit = found.pop()
+        if listed:
+            labels[name] = {parse_quantity(v, unit): v for v in raw if quantity_unit(v) == unit}
+    return labels, units
+
+
 class ParamSpec(_Frozen):
     """One swept field: ``values`` (alias ``choices``), or a range ``start..stop`` by ``step`` or ``num``.
 

@@ -43,8 +43,8 @@ def sweep_points() -> pd.DataFrame:
 def write_sweep_dir(path: Path, points: pd.DataFrame, meta: dict | None = None, chunks: int = 2) -> Path:
     """A results directory following the sweep contract: space.yaml, meta.json, chunks/part-*.parquet."""
     (path / "chunks").mkdir(parents=True, exist_ok=True)
-    (path / "space.yaml").write_text("units.mxu.rows: [32, 64, 128, 256]\nmemories.hbm.bandwidth: [0.4TB/s, "
-                                     "0.8TB/s, 1.6TB/s]\n")
+    (path / "space.yaml").write_text("params:\n  units.mxu.rows: [32, 64, 128, 256]\n"
+                                     "  memories.hbm.bandwidth: [0.4TB/s, 0.8TB/s, 1.6TB/s]\n")
     meta = meta or {"arch": "npu_128", "workloads": ["llama2_7b"], "engine": "analytical", "n_points": 13,
                     "created": "2026-11-23T00:00:00+00:00", "params": ["units.mxu.rows", "memories.hbm.bandwidth"]}
     (path / "meta.json").write_text(json.dumps(meta))

@@ -46,3 +46,26 @@ def test_control_page_with_broken_figures_fails_both_checks(run_report, tmp_path
     rgb, urls = _shot(page, tmp_path, "broken")
     assert (tmp_path / "figures" / "missing.svg").as_uri() in urls
     assert browser.coloured_fraction(rgb) < 0.01
+
+
+@pytest.mark.parametrize("kind", ["run", "sweep", "validation"])
+def test_every_kind_of_report_shows_its_figures(kind, built, tmp_path):
+    """Each report kind's page against the same page with its figures pointed at a missing file (same layout:
+    the <img> keeps its width and height): the pixels that differ are at least half the inked pixels of the
+    report's first figure (the parity plot is mostly white, so 'coloured pixels' alone cannot tell), and the
+    real page loads nothing but itself."""
+    from hwsim.report import save_report
+
+    out = tmp_path / kind
+    save_report(built[kind], out, command=["test"])
+    page = out / "report.html"
+    broken = tmp_path / f"{kind}_broken.html"
+    broken.write_text(re.sub(r'src="data:image/svg\+xml;base64,[^"]+"', 'src="figures/missing.svg"',
+                             page.read_text()))
+    rgb, urls = _shot(page, tmp_path, f"{kind}_real")
+    assert urls == [page.resolve().as_uri()]
+    control, _ = _shot(broken, tmp_path, f"{kind}_broken")
+    first = np.asarray(Image.open(out / "figures" / f"{built[kind].figures[0].name}.png").convert("RGB"), int)
+    inked = int((first.min(axis=2) < 235).sum())
+    differ = int((np.abs(rgb.astype(int) - control.astype(int)).max(axis=2) > 40).sum())
+    assert inked > 5000 and differ >= inked // 2, (inked, differ)

@@ -41,6 +41,7 @@ def test_report_of_a_validation_with_named_columns(tmp_path, validation_csv):
                "--predicted", "est")
     assert r.exit_code == 0, r.output
     assert (tmp_path / "v" / "figures" / "parity.png").is_file()
+    assert r.output.endswith("report.md, report.html, 1 figure (PNG + SVG), 2 tables (CSV), manifest.json\n")
     stats = pd.read_csv(tmp_path / "v" / "tables" / "parity_stats.csv").set_index("group")
     assert stats.loc["gemm", "mape"] == pytest.approx(0.2)
 
@@ -75,7 +76,28 @@ def _bad_inputs(tmp_path, run_doc):
     (tmp_path / "nometa" / "chunks").mkdir(parents=True)   # chunks but no meta.json: not written by hwsim sweep
     pd.DataFrame({"point_id": ["a"], "latency_s": [1.0]}).to_parquet(tmp_path / "nometa" / "chunks" / "part-000001.parquet")
     (tmp_path / "x.txt").write_text("hi")
+    # a hand-edited run JSON: wrong types, negative or non-finite numbers, a section that is not a mapping
+    edits = {"strsec.json": ("ops", 0, "seconds", "abc"), "negsec.json": ("ops", 2, "seconds", -1.0),
+             "nanj.json": ("ops", 1, "energy_j", float("nan")), "area5.json": ("area_mm2", None, None, 5),
+             "noblocksec.json": ("block", None, None, {"energy_j": 1.0}),
+             "badslot.json": ("schedule", 0, "end_s", "x"),
+             "zerobw.json": ("arch_summary", "memories", "hbm", {"bandwidth_bytes_s": 0})}
+    for name, (key, i, field, value) in edits.items():
+        doc = json.loads(json.dumps(run_doc))
+        if i is None:
+            doc[key] = value
+        else:
+            doc[key][i][field] = value
+        (tmp_path / name).write_text(json.dumps(doc))
     return {
+        "strsec.json": "ops.0.seconds: Input should be a valid number, unable to parse string as a number "
+                       "(got 'abc')",
+        "negsec.json": "ops.2.seconds: Input should be greater than or equal to 0 (got -1.0)",
+        "nanj.json": "ops.1.energy_j: Input should be a finite number (got nan)",
+        "area5.json": "area_mm2: Input should be a mapping of fields (got 5)",
+        "noblocksec.json": "block.seconds: missing required field",
+        "badslot.json": "schedule.0.end_s: Input should be a valid number",
+        "zerobw.json": "arch_summary.memories.hbm.bandwidth_bytes_s: Input should be greater than 0 (got 0)",
         "missing.json": "no such file or directory",
         "bad.json": "not valid JSON",
         "noops.json": "ops: missing",
@@ -104,3 +126,22 @@ def test_stdin_garbage(tmp_path):
 def test_out_is_required(run_json):
     r = invoke("report", str(run_json))
     assert r.exit_code == 2 and "--out" in r.output
+
+
+def test_unwritable_out_is_one_line(tmp_path, run_json):
+    """--out under a file (or anywhere it cannot be created): one line naming the directory, exit 2."""
+    (tmp_path / "file").write_text("x")
+    r = invoke("report", str(run_json), "--out", str(tmp_path / "file" / "sub"))
+    assert r.exit_code == 2 and r.output.count("\n") == 1, r.output
+    assert r.output.startswith(f"error: {tmp_path / 'file' / 'sub'}: --out: cannot write the report here "
+                               "(Not a directory:")
+
+
+def test_validation_options_on_other_inputs_are_refused(tmp_path, run_json, sweep_dir):
+    """--measured/--predicted mean nothing to a run or a sweep: a typo'd invocation says so instead of
+    ignoring them."""
+    for src, kind in ((run_json, "run"), (sweep_dir, "sweep")):
+        r = invoke("report", str(src), "--out", str(tmp_path / kind), "--measured", "meas")
+        assert r.exit_code == 2 and r.output == (f"error: {src}: --measured/--predicted name columns of a "
+                                                 f"validation CSV; this is a {kind} input (allowed: a CSV with "
+                                                 "measured and predicted seconds)\n"), r.output

@@ -110,3 +110,70 @@ def test_parity_plot_takes_arrays():
     np.testing.assert_allclose(ax.collections[0].get_offsets(), [[1e-3, 1.1e-3], [2e-3, 1.6e-3]])
     assert ax.get_xscale() == ax.get_yscale() == "log"
     assert ax.get_title().startswith("n = 2, MAPE 15.0%")  # (10% + 20%) / 2
+
+
+def test_swept_quantities_read_as_the_space_file_wrote_them(sweep_dir):
+    """space.yaml lists memories.hbm.bandwidth as [0.4TB/s, 0.8TB/s, 1.6TB/s]: the sensitivity ticks and the
+    report's tables say exactly that (not 4e+11); rows, plain numbers, stay numbers. Without the space file
+    (a bare .parquet) a quantity still gets a prefix, never an exponent."""
+    inp = load_input(sweep_dir)
+    assert inp.value_units == {"memories.hbm.bandwidth": "B/s"}
+    assert inp.value_labels == {"memories.hbm.bandwidth": {0.4e12: "0.4TB/s", 0.8e12: "0.8TB/s", 1.6e12: "1.6TB/s"}}
+    ax = F.sensitivity(inp.frame, _ax(), param="memories.hbm.bandwidth", unit="B/s",
+                       labels=inp.value_labels["memories.hbm.bandwidth"])
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.4TB/s", "0.8TB/s", "1.6TB/s"]
+    ax = F.sensitivity(inp.frame, _ax(), param="units.mxu.rows")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["32", "64", "128", "256"]
+    ax = F.sensitivity(inp.frame, _ax(), param="memories.hbm.bandwidth")  # no space file: a prefix, no unit
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["400 G", "800 G", "1.6 T"]
+    assert F.value_label(8 * 2**20, "B") == "8 MiB" and F.value_label(3e6, "B") == "3 MB"
+
+
+def test_sweep_tables_show_written_values(built):
+    front = next(t for t in built["sweep"].tables if t.name == "pareto_front")
+    assert set(front.display["memories.hbm.bandwidth"]) <= {"0.4TB/s", "0.8TB/s", "1.6TB/s"}
+    assert front.data["memories.hbm.bandwidth"].dtype == float  # the CSV keeps SI numbers
+
+
+def test_log_axes_over_many_decades_label_powers_of_ten():
+    """10 us .. 20 ms (3.3 decades): labels at 10 us, 100 us, 1 ms, 10 ms only (1-2-5 labels touched);
+    under 3 decades the 1-2-5 labels stay."""
+    ax = F.parity_plot(np.array([1e-5, 2e-2]), np.array([1.2e-5, 1.9e-2]), _ax())
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+    assert np.allclose(np.log10(ticks), np.round(np.log10(ticks))) and len(ticks) == 4
+    ax = F.parity_plot(np.array([1e-3, 2e-2]), np.array([1.2e-3, 1.9e-2]), _ax())
+    lo, hi = ax.get_xlim()
+    assert [t for t in ax.get_xticks() if lo <= t <= hi] == pytest.approx([1e-3, 2e-3, 5e-3, 1e-2, 2e-2])
+
+
+def test_geometric_range_gets_a_log_axis(sweep_dir):
+    """0.4, 0.8, 3.2 TB/s (8x, not powers of two): a log axis, so the 0.4 and 0.8 labels sit as far apart as
+    0.8 and 1.6 would instead of overprinting; 7 and 5 (nm, 1.4x) stay linear."""
+    pts = load_input(sweep_dir).frame
+    pts = pts.assign(**{"memories.hbm.bandwidth": pts["memories.hbm.bandwidth"].map(
+        {0.4e12: 0.4e12, 0.8e12: 0.8e12, 1.6e12: 3.2e12})})
+    ax = F.sensitivity(pts, _ax(), param="memories.hbm.bandwidth", unit="B/s")
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["400 GB/s", "800 GB/s", "3.2 TB/s"]
+    pts = pts.assign(**{"units.mxu.rows": pts["units.mxu.rows"].map({32: 7, 64: 5, 128: 7, 256: 5})})
+    assert F.sensitivity(pts, _ax(), param="units.mxu.rows").get_xscale() == "linear"
+
+
+def test_roofline_labels_keep_clear_of_the_points():
+    """H100, Llama-2-7B prefill: the GEMMs sit just under the tf32 ceiling at the right, so the tf32 and fp32
+    ceiling labels move to the left end (on npu_128 nothing is there and they stay right); the GEMMs' own label,
+    near the right edge, puts one name a line instead of running into the legend."""
+    from hwsim import api
+
+    run = api.run("h100", "llama2_7b", "prefill").to_dict()
+    b = run["block"]
+    ax = F.roofline(T.ops_frame(run), _ax(), block=(b["flops"], b["dram_bytes"], b["seconds"]))
+    ceil = {t.get_text().split(":")[0]: t.get_horizontalalignment() for t in ax.texts
+            if t.get_text().startswith("gpu ")}
+    assert ceil == {"gpu fp8/int8": "right", "gpu bf16/fp16": "left", "gpu tf32": "left", "gpu fp32": "left"}
+    gemms = next(t.get_text() for t in ax.texts if "gate_up" in t.get_text())
+    assert gemms == "o_proj,\ndown,\ngate_up +1"
+    ax = F.roofline(T.ops_frame(api.run().to_dict()), _ax())
+    assert {t.get_horizontalalignment() for t in ax.texts if "TFLOP/s" in t.get_text()} == {"right"}

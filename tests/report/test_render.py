@@ -8,9 +8,11 @@ import json
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from hwsim.report import build_report, load_input, save_report
+from hwsim.report import figures as F
 from hwsim.report.render import to_html
 
 
@@ -117,3 +119,18 @@ def test_html_escapes_text(built):
 def test_other_kinds_have_sections(built, kind):
     r = built[kind]
     assert r.sections and r.figures and r.tables and r.headline
+
+
+def test_worst_rows_read_as_numbers_not_reprs(built, validation_csv):
+    """The validation's worst rows: seconds with a prefix, other floats to 4 significant digits or with a
+    prefix from 10^4 up, no 'nan' cells and no column that is empty in every shown row; the CSV keeps all."""
+    t = next(t for t in built["validation"].tables if t.name == "worst_rows")
+    cells = t.display.to_numpy().ravel().tolist()
+    assert "nan" not in cells and not any(len(c) > 12 and c.replace(".", "").isdigit() for c in cells)
+    assert all(t.data[c].notna().any() for c in t.display.columns)
+    assert set(t.data.columns) - set(t.display.columns) == {c for c in t.data if t.data[c].isna().all()}
+    assert list(t.data.columns) == [*pd.read_csv(validation_csv).columns, "ape"]  # the CSV keeps every column
+    worst = t.data.iloc[0]
+    row = t.display.iloc[0]
+    assert row["flops"] == F.value_label(worst["flops"]) and row["flops"].endswith((" M", " G", " T", " k"))
+    assert row["ape"] == f"{100 * worst['ape']:.1f}%"

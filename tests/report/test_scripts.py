@@ -71,3 +71,23 @@ def test_wrong_input_kind_is_one_line(tmp_path, run_json):
 def test_unknown_param(tmp_path, sweep_dir):
     code, _, err = run_script("sensitivity", str(sweep_dir), "--param", "nope", "-o", str(tmp_path / "x.pdf"))
     assert code == 2 and "'nope' is not a swept parameter" in err and "units.mxu.rows" in err
+
+
+@pytest.mark.parametrize("name, args, message", [
+    ("pareto", ["--color", "block"], "--color: 'block' is not a numeric column of the input (allowed: "
+                                     "units.mxu.rows, memories.hbm.bandwidth, latency_s,"),
+    ("sensitivity", ["--metric", "latency"], "--metric: 'latency' is not a numeric column"),
+    ("parity", ["--group", "knd"], "--group: 'knd' is not a column of the input (allowed: kind,"),
+    ("roofline", ["--width", "0"], "error: --width: must be a positive number, got 0.0"),
+    ("roofline", ["--dpi", "-1"], "error: --dpi: must be a positive number, got -1.0"),
+    ("timeline", ["-o", "{tmp}/t.xyz"], "t.xyz: cannot tell the format from the extension '.xyz' (allowed: "),
+    ("area_breakdown", ["-o", "{tmp}/file/a.png"], "a.png: cannot write the figure (File exists: "),
+])
+def test_bad_options_are_one_line(name, args, message, tmp_path, run_json, sweep_dir, validation_csv):
+    """A typo in a column option, a non-positive size, an unknown format or an unwritable path: one line,
+    exit status 2 (no KeyError from pandas, no matplotlib traceback, no silent default)."""
+    (tmp_path / "file").write_text("x")
+    src = {"run": run_json, "sweep": sweep_dir, "validation": validation_csv}[CATALOG[name].kind.value]
+    args = [a.format(tmp=tmp_path) for a in args]
+    code, _, err = run_script(name, str(src), *(args if "-o" in args else [*args, "-o", str(tmp_path / "x.png")]))
+    assert code == 2 and err.count("\n") == 1 and message in err, err
