@@ -132,7 +132,7 @@ def test_area_and_peak_power_registered(neupims):
     ("units.pim.timing.tRCD=-1", "units.pim: tRCD must be an int >= 0 cycles, got -1"),
     ("units.pim.timing.tCCD_PIM=0", "units.pim: tCCD_PIM must be >= 1 cycle, got 0"),
     ("units.pim.timing.tREFI=100", r"units.pim: timing: tRFC 260 \+ tRP 14 must be below tREFI 100"),
-    ("units.pim.mode=diagonal", "units.pim.mode: Input should be 'all_bank' or 'per_bank'"),
+    ("units.pim.mode=diagonal", r"units.pim.mode: not an allowed value \(got 'diagonal'\) \(allowed: 'all_bank' or 'per_bank'\)"),
 ])
 def test_bad_pim_specs_are_one_line_errors(override, message):
     """The field path keeps the unit's name even when it is also a kind (the unit is named ``pim``)."""
