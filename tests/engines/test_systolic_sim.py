@@ -183,8 +183,8 @@ def test_equations_equal_simulator(mkn, rc, df, bw, kib):
     assert abs(eq.total_cycles - sim.total_cycles) <= 0.05 * sim.total_cycles
 
 
-@pytest.mark.parametrize("mkn, rc, df, bw", itertools.product(
-    [(300, 250, 200), (37, 19, 53), (64, 64, 64)], [(8, 8), (32, 32)], ["os", "ws", "is"], [4, 16, 64]))
+@pytest.mark.parametrize("mkn, rc, df, bw", list(itertools.product(
+    [(300, 250, 200), (37, 19, 53), (64, 64, 64)], [(8, 8), (32, 32)], ["os", "ws", "is"], [4, 16, 64])))
 def test_equations_small_shapes_within_25_percent(mkn, rc, df, bw):
     """Few folds make stalls bursty: the per-phase estimate is looser there (docs/systolic.md)."""
     kw = dict(rows=rc[0], cols=rc[1], dataflow=df, word_bytes=2, dram_bw_bytes_per_cycle=bw)
