@@ -29,6 +29,32 @@ from hwsim.workload.graph import Workload
 from hwsim.workload.interleave import interleaved_decode
 from hwsim.workload.models import ModelSpec, load_model
 
+# What the scripts/ drivers use beyond the functions below (DESIGN.md: scripts import hwsim.api only). Loaded on
+# first use, since some of these modules import this one.
+_SCRIPT_EXPORTS = {
+    "estimate_frame": ("hwsim.validation.estimate", "estimate_frame"),  # predictions of a measured-case frame
+    "compare_predictions": ("hwsim.validation.validate", "compare"),      # MAPE report of such predictions
+    "gpu_fit": ("hwsim.validation.fit", None),                            # the GPU model's fitting toolkit
+    "power_law": ("hwsim.ppa.tech", "power_law"),                          # derived technology rows
+    "ppa_checks": ("hwsim.ppa.validation", "all_checks"),                  # published-chip checks
+    "text_table": ("hwsim.report.text", "text_table"),
+    "load_space": ("hwsim.sweep.space", "load_space"),
+    "value_text": ("hwsim.sweep.space", "value_text"),
+    "read_results": ("hwsim.sweep.store", "read_results"),
+    "format_si": ("hwsim.units", "format_si"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _SCRIPT_EXPORTS:
+        raise AttributeError(f"module 'hwsim.api' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _SCRIPT_EXPORTS[name]
+    m = importlib.import_module(module)
+    return m if attr is None else getattr(m, attr)
+
+
 BLOCK_PARAMS = ("phase", "batch", "seq", "kv_len", "past_len", "fused_attention", "kv_append")
 SCHEDULES = ("list", "event")
 

@@ -25,9 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hwsim.validation import fit as F
-from hwsim.validation.estimate import estimate_frame
-from hwsim.validation.validate import compare
+from hwsim.api import compare_predictions as compare, estimate_frame, gpu_fit as F
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "hwsim" / "data" / "calibration"

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's hwsim, not an installed one
-from hwsim.ppa.tech import power_law  # noqa: E402
+from hwsim.api import power_law  # noqa: E402
 
 PATH = Path(__file__).resolve().parents[1] / "hwsim" / "data" / "tech" / "arithmetic.csv"
 ANCHORS = {("mult", False): ("int8", "int32"), ("add", False): ("int8", "int32"),

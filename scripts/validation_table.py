@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's hwsim
-from hwsim.ppa.validation import all_checks  # noqa: E402
+from hwsim.api import ppa_checks as all_checks  # noqa: E402
 
 
 def main() -> None:

@@ -21,10 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hwsim.report.text import _table
-from hwsim.sweep.space import load_space, value_text
-from hwsim.sweep.store import read_results
-from hwsim.units import format_si
+from hwsim.api import format_si, load_space, read_results, text_table, value_text
 
 
 def _column(p, v) -> object:
@@ -84,7 +81,7 @@ def table(params: tuple[str, ...], df: pd.DataFrame) -> str:
         for a in archs:
             cells += _cells(by_arch.loc[a], a not in fixed) if a in by_arch.index else ["-", "-"]
         rows.append(cells)
-    lines = _table(head, rows, "l" * len(keys) + "r" * (len(head) - len(keys)))
+    lines = text_table(head, rows, "l" * len(keys) + "r" * (len(head) - len(keys)))
     if fixed:
         lines.append("area (no swept value changes it): " + ", ".join(f"{a} {v:.1f} mm2" for a, v in fixed.items()))
     lines += [f"every row: {p} = {df[p].iloc[0]}" for p in fixed_params]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hwsim.report.text import _table
+from hwsim.report.text import text_table
 from hwsim.units import format_si
 
 
@@ -19,7 +19,7 @@ def specdec_table(r) -> str:
         ["speculative, per token", format_si(r.s_per_token, "s"), format_si(r.j_per_token, "J")],
         ["plain decode, per token", format_si(r.plain_s, "s"), format_si(r.plain_j, "J")],
     ]
-    lines += _table(["", "latency", "energy"], rows, "lrr")
+    lines += text_table(["", "latency", "energy"], rows, "lrr")
     lines += ["", f"speedup over plain decoding: {r.speedup:.3f}x (Leviathan et al. estimate with "
                   f"c = {r.draft_step_s / r.plain_s:.4f}: {r.leviathan_speedup:.3f}x)",
               f"energy per token vs plain: {r.energy_ratio:.3f}x"]
@@ -36,5 +36,5 @@ def specdec_grid_table(results, batch: int, kv_len: int) -> str:
              f"kv_len {kv_len}; plain decode {format_si(r0.plain_s, 's')}, {format_si(r0.plain_j, 'J')} per token",
              "speedup over plain decoding (energy per token vs plain)", ""]
     rows = [[str(k)] + [f"{by[k, a].speedup:.2f}x ({by[k, a].energy_ratio:.2f}x)" for a in accs] for k in ks]
-    lines += _table(["k"] + [f"a = {a:g}" for a in accs], rows, "r" * (len(accs) + 1))
+    lines += text_table(["k"] + [f"a = {a:g}" for a in accs], rows, "r" * (len(accs) + 1))
     return "\n".join(lines) + "\n"

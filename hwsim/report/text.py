@@ -6,7 +6,7 @@ from hwsim.result import RunResult
 from hwsim.units import format_si
 
 
-def _table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
+def text_table(headers: list[str], rows: list[list[str]], align: str) -> list[str]:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
 
     def fmt(cells):
@@ -27,13 +27,13 @@ def run_table(r: RunResult) -> str:
     rows.append(["block", "", "", format_si(r.flops, "FLOP"),
                  format_si(sum(c.extra.get("dram_bytes", 0) for c in r.costs), "B"), "",
                  format_si(r.latency_s, "s"), format_si(r.energy_total_j, "J"), "", ""])
-    lines += _table(["op", "kind", "unit", "flops", "dram", "cycles", "latency", "energy", "bound", "util"],
+    lines += text_table(["op", "kind", "unit", "flops", "dram", "cycles", "latency", "energy", "bound", "util"],
                     rows, "lllrrrrrlr")
     lines += ["", f"model ({r.layers} layers): {format_si(r.latency_s * r.layers, 's')}, "
                   f"{format_si(r.energy_total_j * r.layers, 'J')}", ""]
     e_rows = [[k, format_si(v, "J"), f"{100 * v / (r.energy_total_j or 1):.1f}%"]
               for k, v in sorted(r.energy_j.items(), key=lambda kv: -kv[1])]
-    lines += _table(["energy by component", "J", "share"], e_rows, "lrr") + [""]
+    lines += text_table(["energy by component", "J", "share"], e_rows, "lrr") + [""]
     return "\n".join(lines) + "\n" + area_table(r.area_mm2)
 
 
@@ -42,10 +42,10 @@ def area_table(area_mm2) -> str:
     total = sum(area_mm2.values()) or 1.0
     rows = [[k, f"{v:.2f}", f"{100 * v / total:.1f}%"] for k, v in sorted(area_mm2.items(), key=lambda kv: -kv[1])]
     rows.append(["total", f"{sum(area_mm2.values()):.2f}", "100.0%"])
-    return "\n".join(_table(["area by component", "mm^2", "share"], rows, "lrr")) + "\n"
+    return "\n".join(text_table(["area by component", "mm^2", "share"], rows, "lrr")) + "\n"
 
 
 def tech_table(rows: list[dict], title: str) -> str:
     """Resolved technology rows: quantity, value, unit, basis, source (sources shortened to one line)."""
     body = [[r["quantity"], f"{r['value']:.4g}", r["unit"], r["basis"], r["source"][:110]] for r in rows]
-    return "\n".join([title, ""] + _table(["quantity", "value", "unit", "basis", "source"], body, "lrlll")) + "\n"
+    return "\n".join([title, ""] + text_table(["quantity", "value", "unit", "basis", "source"], body, "lrlll")) + "\n"
