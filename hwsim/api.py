@@ -15,6 +15,7 @@ from hwsim.arch.spec import ArchSpec
 from hwsim.arch.summary import arch_summary
 from hwsim.engines.base import cost_op
 from hwsim.errors import HwsimError, SpecError  # noqa: F401  (HwsimError: scripts catch it)
+from hwsim.mapping.flash import lower_attention
 from hwsim.mapping.mapper import load_policy, map_workload
 from hwsim.mapping.types import Mapping, MappingPolicy
 from hwsim.ppa.area import area_breakdown
@@ -117,6 +118,7 @@ def evaluate(workload: Workload, arch: ArchSpec, *, mapping: Mapping | MappingPo
     if order not in ORDERS:
         raise SpecError("<arguments>", "order", f"unknown order {order!r}", allowed=", ".join(ORDERS))
     arch = apply_clock_scaling(arch)  # tech.clock_scaling: device -> the device's frequency gain
+    workload = lower_attention(workload, arch, coster=coster)  # fused attention on an NPU (mapping/flash.py)
     if not isinstance(mapping, Mapping):
         policy = mapping if isinstance(mapping, MappingPolicy) else load_policy(mapping)
         mapping = map_workload(workload, arch, policy, coster=coster)

@@ -3,7 +3,8 @@
 Residency rule (a mapping assumption, stated in docs/model.md): weights and the KV cache live off-chip; an
 activation tensor lives in the outermost on-chip memory the unit can use when it takes at most
 ``ACTIVATION_RESIDENCY_FRACTION`` of that memory's capacity (the rest is left for weight and output tiles),
-otherwise it makes a round trip through off-chip memory.
+otherwise it makes a round trip through off-chip memory. A tensor marked ``on_chip`` (a fused kernel's
+intermediate: FlashAttention's score and probability blocks) lives in that on-chip level whatever its size.
 
 Systolic GEMM traffic (tiles, reuse, spills) is the fold model of ``systolic_equations.py``.
 """
@@ -25,7 +26,7 @@ ACTIVATION_RESIDENCY_FRACTION = 0.5
 def home_level(t: TensorSpec, unit: str, arch: "ArchSpec") -> "MemoryLevel":
     """The memory level ``t`` is read from / written to by ``unit`` (see module docstring)."""
     dram, resident, limit = arch.memo(("home_level", unit), lambda: _homes(unit, arch))
-    if t.role != TensorRole.ACTIVATION or resident is None or t.bytes > limit:
+    if t.role != TensorRole.ACTIVATION or resident is None or (t.bytes > limit and not t.on_chip):
         return dram
     return resident
 

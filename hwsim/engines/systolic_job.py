@@ -82,6 +82,23 @@ def _homes(tensors, unit, arch) -> tuple[tuple[str, float], ...]:
     return tuple((home_level(t, unit, arch).name, t.bytes / size) for t in tensors)
 
 
+def operand_buffers(unit: str, arch: "ArchSpec") -> tuple[tuple[float, float, float], str]:
+    """((ifmap, filter, ofmap) SRAM bytes, the level the array reads operands from) of ``unit`` (module
+    docstring, "SRAMs"): its local buffers pooled over ``count``, else a third each of the on-chip tile share.
+
+    >>> from hwsim.arch.loader import load_arch
+    >>> operand_buffers("mxu", load_arch("npu_128"))[0][0] == 0.5 * 32 * 2**20 / 3
+    True
+    """
+    u = arch.units[unit]
+    levels = arch.on_chip_for(unit)
+    bufs = tuple(getattr(u, f"{o}_buffer", None) for o in ("ifmap", "filter", "ofmap"))
+    if None not in bufs:
+        return tuple(b * u.count for b in bufs), f"{unit}.buffers"
+    share = (1 - ACTIVATION_RESIDENCY_FRACTION) * levels[-1].capacity / 3 if levels else 1.0
+    return (max(share, 1.0),) * 3, (levels[0].name if levels else arch.dram.name)
+
+
 def job_for(op: Op, unit: str, arch: "ArchSpec", mapping: "OpMapping") -> SystolicJob:
     """Apply the module's rules to one op on ``arch.units[unit]``; refuses ops the array cannot run."""
     u = arch.units[unit]
@@ -94,15 +111,7 @@ def job_for(op: Op, unit: str, arch: "ArchSpec", mapping: "OpMapping") -> Systol
     homes = {"ifmap": _homes(a, unit, arch), "filter": _homes(w, unit, arch), "ofmap": _homes(out, unit, arch)}
     by_name = {lv.name: lv for lv in arch.memories}
     on_chip = tuple(o for o, h in homes.items() if h and all(not by_name[lv].off_chip for lv, _ in h))
-    levels = arch.on_chip_for(unit)
-    local = None not in (u.ifmap_buffer, u.filter_buffer, u.ofmap_buffer)
-    if local:
-        sram = (u.ifmap_buffer * u.count, u.filter_buffer * u.count, u.ofmap_buffer * u.count)
-        stage = f"{unit}.buffers"
-    else:
-        share = (1 - ACTIVATION_RESIDENCY_FRACTION) * levels[-1].capacity / 3 if levels else 1.0
-        sram = (max(share, 1.0),) * 3
-        stage = levels[0].name if levels else arch.dram.name
+    sram, stage = operand_buffers(unit, arch)
     rate = u.mac_rate(op.dtype)
     kwargs = dict(rows=u.rows, cols=u.cols, dataflow=(mapping.dataflow or u.dataflow).value,
                   ifmap_sram_bytes=sram[0], filter_sram_bytes=sram[1], ofmap_sram_bytes=sram[2],

@@ -168,6 +168,8 @@ class TensorSpec:
     ``scale_group`` elements share one ``scale_bits`` scale (int4 weights with one fp16 scale per 128:
     ``scale_group=128, scale_bits=16``); ``index_bits`` of sparse-format metadata per stored element
     (2:4 sparsity: a 2-bit position per kept value). MX formats carry their own block scale in the dtype.
+    ``on_chip``: an intermediate a fused kernel keeps on chip whatever its size (the score and probability
+    blocks of FlashAttention lowered for an array, hwsim/mapping/flash.py); it never moves off-chip.
     """
 
     name: str
@@ -177,6 +179,7 @@ class TensorSpec:
     scale_group: int = 0
     scale_bits: int = 0
     index_bits: float = 0.0
+    on_chip: bool = False
 
     @property
     def elements(self) -> int:
