@@ -65,8 +65,8 @@ def gemm_dims(op: Op) -> tuple[int, int, int, int]:
         return d.get("B", 1), d["M"], d["K"], d["N"]
     if op.kind == OpKind.CONV2D:
         return (1, *conv_as_gemm(op.dims))
-    raise UnsupportedOpError(f"{op.kind.value} is not a GEMM the array can fold (fused attention: build the "
-                             "block with unfused attention for arrays)")
+    raise UnsupportedOpError(f"{op.kind.value} is not a GEMM the array can fold (fused attention reaches arrays "
+                             "lowered to two GEMMs and a softmax: hwsim/mapping/flash.py)")
 
 
 def _operands(op: Op):
