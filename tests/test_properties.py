@@ -47,20 +47,31 @@ def test_random_arch_specs_never_crash(spec, phase, batch, n):
     or costs that are finite, non-negative, and no faster than the roofline (weights over DRAM bandwidth, GEMM
     flops over the arrays' peak)."""
     wl = build_block(GPT2, phase, batch, n if phase == "prefill" else None, n if phase == "decode" else None)
-    try:
+
+    def run():
         arch = arch_from_dict(spec, "rand.yaml")
-        r = api.evaluate(wl, arch)
+        return wl, arch, api.evaluate(wl, arch)
+
+    _sane_or_refused(run, "a")
+
+
+def _sane_or_refused(run, array: str) -> None:
+    """Either ``run()`` refuses with one line, or its costs are finite, non-negative, and no faster than the
+    roofline: the block's weights over DRAM bandwidth, its matmul flops over the ``array`` unit's peak."""
+    try:
+        wl, arch, r = run()
     except HwsimError as e:
         assert "\n" not in str(e) and str(e)
         event(f"refused: {type(e).__name__}")
         return
     event("evaluated")
+    assert all(op.flops >= 0 and op.min_bytes > 0 for op in wl.ops())
     for c in r.costs:
         for v in (c.cycles, c.latency_s, c.energy_total_j, c.compute_cycles):
             assert v >= 0 and math.isfinite(v)
     assert r.latency_s >= wl.weight_bytes / arch.dram.bandwidth * 0.999
-    gemm_flops = sum(op.flops for op in wl.ops() if op.kind.value == "gemm")
-    assert r.latency_s >= gemm_flops / (2 * arch.units["a"].pes * arch.clock_hz) * 0.999
+    matmul_flops = sum(op.flops for op in wl.ops() if op.kind.value in ("gemm", "attention"))
+    assert r.latency_s >= matmul_flops / (2 * arch.units[array].pes * arch.clock_hz) * 0.999
 
 
 @settings(max_examples=40, deadline=None)
@@ -120,20 +131,11 @@ def test_random_model_specs_never_crash(spec, phase, batch, n, fused):
     from hwsim.workload.models import ModelSpec
 
     arch = load_arch("npu_128")
-    try:
+
+    def run():
         model = validate(ModelSpec, spec, "rand.yaml")
         wl = build_block(model, phase, batch, n if phase == "prefill" else None, n if phase == "decode" else None,
                          fused_attention=fused)
-        r = api.evaluate(wl, arch)
-    except HwsimError as e:
-        assert "\n" not in str(e) and str(e)
-        event(f"refused: {type(e).__name__}")
-        return
-    event("evaluated")
-    assert all(op.flops >= 0 and op.min_bytes > 0 for op in wl.ops())
-    for c in r.costs:
-        for v in (c.cycles, c.latency_s, c.energy_total_j, c.compute_cycles):
-            assert v >= 0 and math.isfinite(v)
-    assert r.latency_s >= wl.weight_bytes / arch.dram.bandwidth * 0.999
-    peak = 2 * arch.units["mxu"].pes * arch.clock_hz
-    assert r.latency_s >= sum(op.flops for op in wl.ops() if op.kind.value in ("gemm", "attention")) / peak * 0.999
+        return wl, arch, api.evaluate(wl, arch)
+
+    _sane_or_refused(run, "mxu")
