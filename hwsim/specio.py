@@ -116,12 +116,13 @@ def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> Spec
     err = e.errors()[0]
     if err.get("type") == "union_tag_not_found" and data is not None:
         return _untagged_entry(file, err, data)
-    loc = [str(x) for x in err.get("loc", ())]
-    # drop pydantic's internal tags for discriminated unions, e.g. units.mxu.systolic.rows -> units.mxu.rows;
-    # a tag follows the union's key, so a unit *named* like a kind stays: units.pim.pim.mode -> units.pim.mode
-    tags = {"systolic", "vector", "tensor_engine", "pim"}
-    loc = [x for i, x in enumerate(loc) if not x.startswith("function-")
-           and not (x in tags and i >= 2 and loc[i - 2] == "units")]
+    if err.get("type") == "union_tag_invalid":  # e.g. units.mxu.kind: systolc
+        ctx = err.get("ctx") or {}
+        tag = str(ctx.get("discriminator", "kind")).strip("'")
+        where = _written_loc([str(x) for x in err.get("loc", ())], data) + [tag]
+        return SpecError(file, ".".join(where), f"not an allowed value (got {ctx.get('tag')!r})",
+                         allowed=str(ctx.get("expected_tags")))
+    loc = _written_loc([str(x) for x in err.get("loc", ())], data)
     msg = err.get("msg", "invalid value")
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
@@ -144,6 +145,27 @@ def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> Spec
     return SpecError(file, ".".join(loc), msg, allowed)
 
 
+def _written_loc(loc: list[str], data: Any) -> list[str]:
+    """pydantic's error location as the file spells it: without the steps pydantic inserts for validators
+    (``function-after``) and for tagged unions (``units.mxu.systolic.rows`` -> ``units.mxu.rows``). A union's tag
+    is the step that is not a key of the data at that point but the entry's ``kind``, so a unit *named* like a
+    kind keeps its name (``units.pim.pim.mode`` -> ``units.pim.mode``) and a new unit kind needs no edit here."""
+    out, node = [], data
+    for x in loc:
+        if x.startswith("function-"):
+            continue
+        if isinstance(node, dict) and x not in node and node.get("kind") == x:
+            continue
+        out.append(x)
+        if isinstance(node, dict):
+            node = node.get(x)
+        elif isinstance(node, (list, tuple)) and x.isdigit() and int(x) < len(node):
+            node = node[int(x)]
+        else:
+            node = None
+    return out
+
+
 def _untagged_entry(file: str, err: dict, data: Any) -> SpecError:
     """An entry of a tagged collection without its tag: usually a misspelt name (``--set units.npu.rows=64``
     on an arch whose array is ``mxu``), so name the entries that exist."""
@@ -153,5 +175,7 @@ def _untagged_entry(file: str, err: dict, data: Any) -> SpecError:
     for key in loc[:-1]:
         parent = parent.get(key) if isinstance(parent, dict) else None
     names = sorted(k for k, v in parent.items() if isinstance(v, dict) and tag in v) if isinstance(parent, dict) else []
-    return SpecError(file, ".".join(loc), f"no such entry, and a new entry must give its '{tag}'",
-                     allowed=", ".join(names) or None)
+    if names:  # one of several named entries (units): most likely a misspelt name
+        return SpecError(file, ".".join(loc), f"no such entry, and a new entry must give its '{tag}'",
+                         allowed=", ".join(names))
+    return SpecError(file, ".".join(loc + [tag]), "missing required field")

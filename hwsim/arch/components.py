@@ -55,6 +55,15 @@ def _dtypes(v: Any) -> Any:
     return v
 
 
+def yaml_key_wins(data: Any, key: str, field: str) -> Any:
+    """For a field stored under another name than its YAML key (``clock`` -> ``clock_hz``, ``tech.node`` ->
+    ``node_nm``; both accepted through ``AliasChoices(key, field)``, so errors name the key the file used): a
+    resolved spec (``hwsim show``) spells the stored name, and an override of the YAML key on it wins."""
+    if isinstance(data, dict) and key in data and field in data:
+        data = {k: v for k, v in data.items() if k != field}
+    return data
+
+
 class SparsitySupport(Part):
     """Which zero patterns a unit skips; an op whose pattern it cannot skip runs dense (zeros computed and
     stored). See docs/variants.md and hwsim/engines/lowering.py, which applies this to every engine."""
@@ -341,10 +350,7 @@ class TechSpec(Part):
     @model_validator(mode="before")
     @classmethod
     def _node_wins(cls, data: Any) -> Any:
-        """A resolved spec (``hwsim show``) spells the field ``node_nm``; an override of ``tech.node`` on it wins."""
-        if isinstance(data, dict) and "node" in data and "node_nm" in data:
-            data = {k: v for k, v in data.items() if k != "node_nm"}
-        return data
+        return yaml_key_wins(data, "node", "node_nm")
 
     @field_validator("node_nm", mode="before")
     @classmethod

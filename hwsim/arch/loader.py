@@ -40,31 +40,12 @@ def load_arch(name_or_path: str | Path, overrides: Iterable[str] = ()) -> ArchSp
 
 def arch_from_dict(data: dict[str, Any], file: str = "<arch>", overrides: Iterable[str] = ()) -> ArchSpec:
     data = apply_overrides(data, list(overrides), file) if overrides else data
-    try:
-        return validate(ArchSpec, _normalise(data, file), file)
-    except SpecError as e:
-        written = _written_as(e.field, data)
-        if written is None:
-            raise
-        raise SpecError(e.file, written, e.message, e.allowed) from None
-
-
-def _written_as(field: str, data: dict[str, Any]) -> str | None:
-    """The YAML key the user wrote for a field the spec stores under another name (``clock`` -> clock_hz,
-    ``tech.node`` -> tech.node_nm), so errors name what is in the file; None when they are the same."""
-    tech = data.get("tech")
-    if field == "clock_hz" and "clock_hz" not in data:
-        return "clock"
-    if field == "tech.node_nm" and isinstance(tech, dict) and "node" in tech:
-        return "tech.node"
-    return None
+    return validate(ArchSpec, _normalise(data, file), file)
 
 
 def _normalise(data: dict[str, Any], file: str) -> dict[str, Any]:
-    """Accept YAML conveniences: ``clock`` for clock_hz, memories as a mapping name -> fields."""
+    """Accept a YAML convenience: memories as a mapping name -> fields."""
     data = dict(data)
-    if "clock" in data and "clock_hz" not in data:
-        data["clock_hz"] = data.pop("clock")
     mems = data.get("memories")
     if isinstance(mems, dict):
         data["memories"] = [{"name": k, **(v or {})} for k, v in mems.items()]

@@ -10,10 +10,10 @@ from typing import Annotated, Union
 
 from typing import Any, Callable
 
-from pydantic import Field, PrivateAttr, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, model_validator
 
 from hwsim.arch.components import (EnergyCalibration, Hertz, Interconnect, MemoryLevel, Part, PimUnit, SystolicArray,
-                                   TechSpec, TensorEngine, VectorUnit)
+                                   TechSpec, TensorEngine, VectorUnit, yaml_key_wins)
 
 # One line per unit kind (DESIGN.md: "one pydantic component class plus its one-line entry in the union").
 Unit = Annotated[Union[SystolicArray, VectorUnit, TensorEngine, PimUnit], Field(discriminator="kind")]
@@ -38,7 +38,7 @@ class ArchSpec(Part):
 
     name: str
     description: str = ""
-    clock_hz: Hertz
+    clock_hz: Hertz = Field(validation_alias=AliasChoices("clock", "clock_hz"), description="spec field `clock`")
     tech: TechSpec = TechSpec()
     units: dict[str, Unit]
     memories: tuple[MemoryLevel, ...]
@@ -50,6 +50,11 @@ class ArchSpec(Part):
                     "I/O 10%, Jouppi et al. 2017 Fig. 2)")
 
     _memo: dict = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _clock_wins(cls, data: Any) -> Any:
+        return yaml_key_wins(data, "clock", "clock_hz")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "ArchSpec":

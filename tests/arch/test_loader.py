@@ -74,6 +74,8 @@ def test_unknown_name_lists_allowed():
     ("clock=0", "clock: Input should be greater than or equal to 1 (got 0)"),
     ("clock=1GB", "clock: cannot read unit 'GB' in '1GB'"),
     ("tech.node=abc", "tech.node: cannot read 'abc' as a process node in nm; allowed: 45, 28, 16, 7, 5, 3"),
+    ("units.mxu.kind=foo", "units.mxu.kind: not an allowed value (got 'foo') (allowed: 'systolic', 'vector', "
+                           "'tensor_engine', 'pim')"),
     ("units.npu.rows=64", "units.npu: no such entry, and a new entry must give its 'kind' (allowed: mxu, vpu)"),
     ("tech.node=10", "tech.node: node 10 nm has no scaling data; allowed: 45, 28, 16, 7, 5, 3"),
 ])

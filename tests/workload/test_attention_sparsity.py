@@ -104,8 +104,11 @@ def test_sparsity_field_parses_on_units():
 def test_bad_specs_are_one_line_errors():
     with pytest.raises(SpecError, match="exactly one of density"):
         load_model("llama2_7b", ["attention_sparsity={kind: block}"])
-    with pytest.raises(SpecError, match="attention_sparsity"):
+    with pytest.raises(SpecError, match=r"attention_sparsity.kind: not an allowed value \(got 'diagonal'\) "
+                                        r"\(allowed: 'block', 'sliding_window', 'streaming'\)"):
         load_model("llama2_7b", ["attention_sparsity={kind: diagonal}"])
+    with pytest.raises(SpecError, match="attention_sparsity.kind: missing required field"):
+        load_model("llama2_7b", ["attention_sparsity={density: 0.5}"])
     with pytest.raises(SpecError, match="no attention"):
         load_model("mamba_130m", ["attention_sparsity={kind: sliding_window, window: 8}"])
 
