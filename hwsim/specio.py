@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Iterable, TypeVar, Union, get_args, get_origin
 
 import pydantic
 import yaml
@@ -109,10 +110,10 @@ def validate(model: type[M], data: dict[str, Any], file: str) -> M:
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as e:
-        raise spec_error(file, e, data) from None
+        raise spec_error(file, e, data, model) from None
 
 
-def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> SpecError:
+def spec_error(file: str, e: pydantic.ValidationError, data: Any = None, model: type | None = None) -> SpecError:
     err = e.errors()[0]
     if err.get("type") == "union_tag_not_found" and data is not None:
         return _untagged_entry(file, err, data)
@@ -128,6 +129,9 @@ def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> Spec
         msg = msg[len("Value error, "):]
     if err.get("type") == "extra_forbidden":
         msg = "unknown field"
+        fields = _fields_at(model, [str(x) for x in err.get("loc", ())][:-1])
+        if fields:
+            return SpecError(file, ".".join(loc), msg, allowed=", ".join(fields))
     elif err.get("type") == "missing":
         msg = "missing required field"
     elif err.get("type") == "model_type":  # not "instance of <internal class name>"
@@ -143,6 +147,51 @@ def spec_error(file: str, e: pydantic.ValidationError, data: Any = None) -> Spec
             got = msg.find(" (got ")
             msg = "not an allowed value" + (msg[got:] if got >= 0 else "")
     return SpecError(file, ".".join(loc), msg, allowed)
+
+
+def _fields_at(model: Any, loc: list[str]) -> tuple[str, ...]:
+    """The field names (as a file may spell them: aliases first) of the pydantic model that pydantic's raw error
+    location ``loc`` (union tags included) points into; () where that cannot be told."""
+    t = _strip(model)
+    for x in loc:
+        if get_origin(t) in (Union, UnionType):  # a tagged union: this step is the tag
+            t = next((m for m in get_args(t) if x in _tags(m)), None)
+        elif isinstance(t, type) and issubclass(t, pydantic.BaseModel):
+            f = next((f for n, f in t.model_fields.items() if x in _names(n, f)), None)
+            t = f.annotation if f is not None else None
+        elif get_origin(t) in (tuple, list, dict):
+            t = get_args(t)[-1 if get_origin(t) is dict else 0]
+        else:
+            return ()
+        t = _strip(t)
+    if not (isinstance(t, type) and issubclass(t, pydantic.BaseModel)):
+        return ()
+    # plus keys a model's before-validator rewrites into its fields (ParamSpec's ``range`` shorthand)
+    return tuple(_names(n, f)[0] for n, f in t.model_fields.items()) + tuple(getattr(t, "shorthand_keys", ()))
+
+
+def _strip(t: Any) -> Any:
+    """``Annotated[X, ...]`` -> X and ``X | None`` -> X; other unions stay."""
+    while True:
+        if get_origin(t) is Annotated:
+            t = get_args(t)[0]
+        elif get_origin(t) in (Union, UnionType) and len(args := [a for a in get_args(t) if a is not type(None)]) == 1:
+            t = args[0]
+        else:
+            return t
+
+
+def _tags(member: Any) -> tuple[str, ...]:
+    """The ``kind`` values a member of a tagged union answers to (its ``Literal`` annotation)."""
+    f = member.model_fields.get("kind") if isinstance(member, type) and issubclass(member, pydantic.BaseModel) else None
+    return tuple(str(getattr(a, "value", a)) for a in get_args(f.annotation)) if f is not None else ()
+
+
+def _names(name: str, f: Any) -> tuple[str, ...]:
+    """A field's spellings: its validation aliases (AliasChoices or a plain alias), then its name."""
+    va = f.validation_alias
+    aliases = (va,) if isinstance(va, str) else tuple(c for c in getattr(va, "choices", ()) if isinstance(c, str))
+    return aliases + (name,) if name not in aliases else aliases
 
 
 def _written_loc(loc: list[str], data: Any) -> list[str]:

@@ -32,7 +32,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -119,6 +119,7 @@ class ParamSpec(_Frozen):
     sampling can draw from it. ``integer`` rounds (default: true when start, stop and step are integers).
     """
 
+    shorthand_keys: ClassVar[tuple[str, ...]] = ("range",)  # read by _shorthand (spec errors list it)
     values: tuple[Any, ...] | None = None
     choices: tuple[Any, ...] | None = None
     start: float | str | None = None
@@ -327,24 +328,8 @@ def load_space(path_or_data: str | Path | dict, file: str | None = None) -> Spac
         data, file = path_or_data, file or "<space>"
     else:
         data, file = read_mapping(path_or_data), file or display_path(path_or_data)
-    _check_keys(data, file)
     return validate(SpaceSpec, data, file)
 
-
-_RANGE_KEYS = ("values", "choices", "range", "start", "stop", "step", "num", "log", "integer")
-
-
-def _check_keys(data: dict, file: str) -> None:
-    """Unknown keys (top level, a parameter's range, a block) as a SpecError that lists the allowed ones."""
-    def check(d: Any, where: str, allowed) -> None:
-        bad = next((k for k in d if k not in allowed), None) if isinstance(d, dict) else None
-        if bad is not None:
-            raise SpecError(file, f"{where}{bad}", "unknown field", allowed=", ".join(allowed))
-    check(data, "", tuple(SpaceSpec.model_fields))
-    for path, p in (data.get("params") or {}).items() if isinstance(data.get("params"), dict) else ():
-        check(p, f"params.{path}.", _RANGE_KEYS)
-    for i, b in enumerate(data.get("blocks") or ()) if isinstance(data.get("blocks"), list) else ():
-        check(b, f"blocks.{i}.", tuple(BlockSpec.model_fields))
 
 
 def point_id(assignment: dict[str, Any]) -> str:

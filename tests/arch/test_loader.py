@@ -76,6 +76,8 @@ def test_unknown_name_lists_allowed():
     ("tech.node=abc", "tech.node: cannot read 'abc' as a process node in nm; allowed: 45, 28, 16, 7, 5, 3"),
     ("units.mxu.kind=foo", "units.mxu.kind: not an allowed value (got 'foo') (allowed: 'systolic', 'vector', "
                            "'tensor_engine', 'pim')"),
+    ("units.mxu.foo=1", "units.mxu.foo: unknown field (allowed: precisions, count, sparsity, kind, rows, cols, "),
+    ("tech.nod=3", "tech.nod: unknown field (allowed: node, device, sram_cell, clock_scaling)"),
     ("units.npu.rows=64", "units.npu: no such entry, and a new entry must give its 'kind' (allowed: mxu, vpu)"),
     ("tech.node=10", "tech.node: node 10 nm has no scaling data; allowed: 45, 28, 16, 7, 5, 3"),
 ])

@@ -54,7 +54,7 @@ def test_values_with_quantities_are_si_numbers_and_types_are_kept():
     ({"params": {"a": [1]}, "extra": 1},
      "extra: unknown field (allowed: params, sampling, samples, seed, constraints, blocks, description)"),
     ({"params": {"a": {"start": 1, "stop": 8, "stepp": 1}}},
-     "params.a.stepp: unknown field (allowed: values, choices, range, start, stop, step, num, log, integer)"),
+     "params.a.stepp: unknown field (allowed: values, choices, start, stop, step, num, log, integer, range)"),
     ({"params": {"a": [1]}, "blocks": [{"phase": "decode", "kvlen": 8}]},
      "blocks.0.kvlen: unknown field (allowed: workload, phase, batch, seq, kv_len, past_len, fused_attention, name)"),
 ])
